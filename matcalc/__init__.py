@@ -1,0 +1,21 @@
+"""matcalc: closed-form derivatives of scalar functions of matrices, by the trace trick.
+
+>>> import matcalc
+>>> str(matcalc.derive("norm(X@W - Y)^2", "W", {"X": (5, 3), "W": (3, 2), "Y": (5, 2)}))
+"2*X'@(X@W - Y)"
+"""
+from .api import Derivative, derive, hessian, hvp
+from .errors import (LimitError, MatcalcError, ParseError, ShapeError, UnknownNameError,
+                     UnsupportedError)
+from .evaluate import evaluate
+
+
+def check(f, wrt, shapes=None, **options):
+    """Compare derive(f, wrt, shapes) with torch autograd at random inputs; returns a CheckReport."""
+    from .check import check as _check  # torch is imported only here
+    return _check(f, wrt, shapes, **options)
+
+
+__all__ = ["derive", "hessian", "hvp", "evaluate", "check", "Derivative", "MatcalcError", "ParseError",
+           "ShapeError", "UnknownNameError", "UnsupportedError", "LimitError"]
+__version__ = "0.1.0"

@@ -1,0 +1,141 @@
+"""The public entry points: derive, hessian, hvp; the Derivative they return.
+
+>>> d = derive("norm(X@W - Y)^2", "W", {"X": (5, 3), "W": (3, 2), "Y": (5, 2)})
+>>> str(d)
+"2*X'@(X@W - Y)"
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import derive as drivers
+from .errors import UnsupportedError
+from .expr import Expr, var
+from .parse import parse
+from .printing import intermediates, latex_name, to_latex, to_text
+from .shapes import normalize_shape, show_shape, typecheck, unknown_variable
+from .simplify import simplify
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """The derivative of f with respect to one variable, simplified.
+
+    kind is "gradient" (scalar f; the variable's shape), "jacobian" (vector f,
+    vector x; numerator layout, size(f) x size(x)), "hessian" or "hvp".
+    """
+    f: Expr
+    wrt: str
+    result: Expr
+    kind: str
+    shapes: dict
+    direction: str | None = None
+    names: list = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return to_text(self.result)
+
+    def text(self) -> str:
+        """The readable form: named intermediates, then the result in terms of them."""
+        lines = [f"{n} = {to_text(e, self._named(skip=e))}" for n, e in self.names]
+        lines.append(f"{self.symbol()} = {to_text(self.result, self._named())}")
+        return "\n".join(lines)
+
+    def symbol(self, ascii: bool = True) -> str:
+        if self.kind == "hvp":
+            return f"hvp(f, {self.wrt})[{self.direction}]"
+        if self.kind == "hessian":
+            return f"d2f/d{self.wrt}2"
+        return f"df/d{self.wrt}"
+
+    def _named(self, skip=None) -> dict:
+        return {e: n for n, e in self.names if e is not skip}
+
+    @property
+    def intermediates(self) -> list:
+        return list(self.names)
+
+    def latex(self, named: bool = False) -> str:
+        """LaTeX of the result: \\frac{\\partial f}{\\partial W} = ...  (named=True: with intermediates)."""
+        wrt = to_latex(var(self.wrt, (1, 1)))
+        if self.kind == "hessian":
+            lhs = rf"\frac{{\partial^2 f}}{{\partial {wrt}^2}}"
+        elif self.kind == "hvp":
+            lhs = rf"\nabla^2 f({wrt})[{to_latex(var(self.direction, (1, 1)))}]"
+        else:
+            lhs = rf"\frac{{\partial f}}{{\partial {wrt}}}"
+        if not named:
+            return f"{lhs} = {to_latex(self.result)}"
+        from .printing import latex_name
+        rows = [rf"{latex_name(n)} &= {to_latex(e, self._named(skip=e))}" for n, e in self.names]
+        rows.append(rf"{lhs} &= {to_latex(self.result, self._named())}")
+        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.latex(named=bool(self.names))}$$"
+
+    def evaluate(self, values: dict):
+        from .evaluate import evaluate
+        return evaluate(self.result, values)
+
+
+def _prepare(f: str, wrt: str, shapes):
+    declared = dict(shapes or {})
+    typed, found = typecheck(parse(f), declared, scalar_result=True)
+    if wrt in found:
+        x = var(wrt, found[wrt])
+    elif wrt in declared:
+        found[wrt] = normalize_shape(wrt, declared[wrt])
+        x = var(wrt, found[wrt])
+    else:
+        raise unknown_variable(wrt, found)
+    return typed, x, found
+
+
+def _name(typed: Expr, result: Expr, found: dict) -> list:
+    return intermediates([result], forward=typed, taken=found)
+
+
+def derive(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
+    """df/dwrt in closed form: the gradient for scalar f, the Jacobian for vector f and x.
+
+    shapes: name -> () scalar, (n,) column vector, (m, n) matrix; dimensions may be
+    names; what is not declared is inferred.
+    """
+    typed, x, found = _prepare(f, wrt, shapes)
+    if typed.shape == (1, 1):
+        result, kind = drivers.gradient(typed, x), "gradient"
+    elif 1 in typed.shape and 1 in x.shape:
+        result, kind = drivers.jacobian(typed, x), "jacobian"
+    else:
+        raise UnsupportedError(
+            f"f is {show_shape(typed.shape)}, not a scalar, and {wrt} is {show_shape(x.shape)}: "
+            f"differentiate a scalar such as sum(f), tr(f) or norm(f)^2; "
+            f"a Jacobian needs a vector f and a vector {wrt}")
+    result = simplify(result)
+    return Derivative(typed, wrt, result, kind, found, names=_name(typed, result, found))
+
+
+def hessian(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
+    """The Hessian of scalar f with respect to a vector (n x n), in closed form."""
+    typed, x, found = _prepare(f, wrt, shapes)
+    if typed.shape != (1, 1) or 1 not in x.shape:
+        raise UnsupportedError(f"a Hessian needs a scalar f and a vector variable; "
+                               f"for a matrix {wrt} use hvp(f, {wrt}, V)")
+    g = simplify(drivers.gradient(typed, x))
+    result = simplify(drivers.jacobian(g, x))
+    return Derivative(typed, wrt, result, "hessian", found, names=_name(typed, result, found))
+
+
+def hvp(f: str, wrt: str, shapes: dict | None = None, direction: str = "V") -> Derivative:
+    """The Hessian-vector product: the derivative of the gradient along `direction` (wrt's shape)."""
+    typed, x, found = _prepare(f, wrt, shapes)
+    if typed.shape != (1, 1):
+        raise UnsupportedError("hvp needs a scalar f")
+    if direction in found:
+        raise UnsupportedError(f"the direction `{direction}` is already a variable of f; choose another name")
+    v = var(direction, x.shape)
+    g = simplify(drivers.gradient(typed, x))
+    result = simplify(drivers.differential(g, x, v))
+    shapes_out = dict(found, **{direction: x.shape})
+    return Derivative(typed, wrt, result, "hvp", shapes_out, direction, names=_name(typed, result, found))

@@ -1,0 +1,116 @@
+"""The command line: matcalc derive | hessian | hvp.
+
+    matcalc derive "norm(sigmoid(X@W1+b1)@W2+b2-Y)^2" W1 W2
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import MatcalcError, ShapeError
+
+EPILOG = """examples:
+  matcalc derive "norm(sigmoid(X@W1+b1)@W2+b2-Y)^2" W1
+  matcalc derive "norm(X@W - Y)^2" W --shape X=5x3 --shape Y=5x2 --check
+  matcalc derive "logdet(S) - tr(inv(S)@C)" S --latex
+  matcalc derive "x*sigmoid(x)" x --shape x=5        (vector f: the Jacobian)
+  matcalc hessian "x'@A@x + sum(exp(x))" x
+  matcalc hvp "norm(X@W - Y)^2" W V
+
+shapes: NAME=MxN (a matrix; M and N numbers or names), NAME=N (a column vector),
+NAME=scalar.  Undeclared shapes are inferred; the output says what was inferred.
+"""
+
+
+def parse_shape(text: str):
+    """'100x1' -> (100, 1); 'n,d' -> ('n', 'd'); '5' -> (5,); 'scalar' -> ()."""
+    if "=" not in text:
+        raise ShapeError(f"--shape wants NAME=SHAPE, e.g. X=100x1, got {text!r}")
+    name, spec = (s.strip() for s in text.split("=", 1))
+    spec = spec.strip("()[] ")
+    if spec in ("", "scalar", "1x1"):
+        return name, ()
+    parts = [p.strip() for p in spec.replace("×", "x").replace(",", "x").split("x") if p.strip()]
+    if len(parts) > 2 or not parts:
+        raise ShapeError(f"--shape {text}: a shape is MxN, N or scalar")
+    return name, tuple(int(p) if p.isdigit() else p for p in parts)
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="matcalc", description="Closed-form matrix derivatives by the trace trick.",
+                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    def common(p):
+        p.add_argument("expr", help="the function, e.g. \"norm(X@W - Y)^2\"")
+        p.add_argument("--shape", action="append", default=[], metavar="NAME=SHAPE",
+                       help="declare a shape: X=100x1, b1=1x20, a=scalar, x=5, X=n,d")
+        p.add_argument("--latex", action="store_true", help="print LaTeX")
+        p.add_argument("--inline", action="store_true", help="one expression, no named intermediates")
+        p.add_argument("--check", action="store_true", help="compare with torch autograd at random inputs")
+
+    d = sub.add_parser("derive", help="gradient (scalar f) or Jacobian (vector f, vector x)",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common(d)
+    d.add_argument("vars", nargs="+", metavar="VAR", help="variables to differentiate by")
+    h = sub.add_parser("hessian", help="Hessian of scalar f with respect to a vector")
+    common(h)
+    h.add_argument("vars", nargs=1, metavar="VAR")
+    v = sub.add_parser("hvp", help="Hessian-vector product along a direction V of VAR's shape")
+    common(v)
+    v.add_argument("vars", nargs=1, metavar="VAR")
+    v.add_argument("direction", nargs="?", default="V", help="name of the direction (default V)")
+    return ap
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except MatcalcError as e:
+        print(f"matcalc: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
+    from . import api
+    from .printing import intermediates, to_latex, to_text
+    from .shapes import show_shape
+
+    shapes = dict(parse_shape(s) for s in args.shape)
+    if args.command == "derive":
+        results = [api.derive(args.expr, v, shapes) for v in args.vars]
+    elif args.command == "hessian":
+        results = [api.hessian(args.expr, args.vars[0], shapes)]
+    else:
+        results = [api.hvp(args.expr, args.vars[0], shapes, args.direction)]
+    first = results[0]
+    declared = {name for name, _ in (parse_shape(s) for s in args.shape)}
+    shown = ", ".join(f"{k}: {show_shape(v)}" for k, v in first.shapes.items())
+    note = "" if set(first.shapes) <= declared else "  (undeclared shapes inferred)"
+    print(f"shapes: {shown}{note}")
+    names = [] if args.inline else intermediates([d.result for d in results], forward=first.f, taken=first.shapes)
+    named = {e: n for n, e in names}
+    if args.latex:
+        rows = [rf"{api.latex_name(n)} &= {to_latex(e, {k: v for k, v in named.items() if k is not e})}" for n, e in names]
+        rows += [d.latex(named=False).replace(" = ", " &= ", 1) if args.inline else
+                 _latex_row(d, named, to_latex) for d in results]
+        print("\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}")
+    else:
+        for n, e in names:
+            print(f"{n} = {to_text(e, {k: v for k, v in named.items() if k is not e})}")
+        for d in results:
+            print(f"{d.symbol()} = {to_text(d.result, named)}")
+    if args.check:
+        from .check import check
+        kind = {"derive": "derive", "hessian": "hessian", "hvp": "hvp"}[args.command]
+        reports = [check(args.expr, d.wrt, shapes, kind=kind, direction=getattr(args, "direction", "V")) for d in results]
+        for r in reports:
+            print(r)
+        return 0 if all(r.ok for r in reports) else 1
+    return 0
+
+
+def _latex_row(d, named, to_latex) -> str:
+    lhs = d.latex().split(" = ", 1)[0]
+    return f"{lhs} &= {to_latex(d.result, named)}"

@@ -1,0 +1,52 @@
+"""The errors matcalc raises on bad input: each says what is wrong and where.
+
+>>> raise ShapeError("@ needs inner dimensions to agree")
+"""
+from __future__ import annotations
+
+import difflib
+
+
+class MatcalcError(Exception):
+    """Base of every error about the user's input; the CLI prints it and exits 2."""
+
+
+class ParseError(MatcalcError):
+    """The text is not an expression of the language."""
+
+
+class ShapeError(MatcalcError):
+    """Operand shapes do not fit the operator."""
+
+
+class UnknownNameError(MatcalcError):
+    """A function or variable that matcalc does not know."""
+
+
+class UnsupportedError(MatcalcError):
+    """A well-formed request that matcalc cannot answer (it says what to ask instead)."""
+
+
+class LimitError(MatcalcError):
+    """Input too long or too deeply nested."""
+
+
+def caret(text: str, start: int, end: int | None = None) -> str:
+    """The source line holding `start`, with a caret line under columns start..end."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end == -1 else line_end
+    width = max(1, min(end if end is not None else start + 1, line_end) - start)
+    return f"  {text[line_start:line_end]}\n  {' ' * (start - line_start)}{'^' * width}"
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """(line, column), both from 1, of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def did_you_mean(name: str, known) -> str:
+    """' (did you mean `x`?)' for the nearest known name, or ''."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""

@@ -1,0 +1,236 @@
+"""Shapes: declared, or inferred by unification; then the typed expression DAG.
+
+Undeclared variables get symbolic dimensions solved over the expression: `@`
+joins inner dimensions, elementwise operators join equal shapes (or broadcast a
+declared 1), tr/det/inv need square matrices.  The result is an Expr DAG whose
+nodes all carry shapes.
+
+>>> typed, found = typecheck(parse("norm(X@W - Y)^2"), {})
+>>> found["X"], found["W"]
+(('n', 'd'), ('d', 'h'))
+"""
+from __future__ import annotations
+
+import re
+
+from .errors import ShapeError, UnknownNameError, caret, did_you_mean
+from .expr import OPS, SCALAR, Expr, ShapeClash, const, eye, ones, var, zeros
+from .parse import FUNCTIONS, Syntax
+
+DIM_NAMES = ("n", "d", "h", "k", "m", "p", "q", "r", "s", "t", "u", "v", "w", "l")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class DimVar:
+    """An unknown dimension; `label` is only for messages before it is solved."""
+    __slots__ = ("label",)
+
+    def __init__(self, label: str):
+        self.label = label
+
+    def __repr__(self):
+        return self.label
+
+
+class Unifier:
+    """Union-find over dimensions: ints and declared names are rigid, DimVars bind."""
+
+    def __init__(self):
+        self.parent: dict[DimVar, object] = {}
+
+    def resolve(self, d):
+        while isinstance(d, DimVar) and d in self.parent:
+            d = self.parent[d]
+        return d
+
+    def equal(self, a, b, why):
+        a, b = self.resolve(a), self.resolve(b)
+        if a is b or (not isinstance(a, DimVar) and a == b):
+            return a
+        if isinstance(a, DimVar):
+            self.parent[a] = b
+            return b
+        if isinstance(b, DimVar):
+            self.parent[b] = a
+            return a
+        raise ShapeClash(why)
+
+
+# ------------------------------------------------------------- declared shapes
+def normalize_shape(name: str, shape) -> tuple:
+    """() -> (1, 1), (n,) -> (n, 1), (m, n) -> (m, n); dims are ints >= 1 or names."""
+    if isinstance(shape, (int, str)):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise ShapeError(f"shape of {name} must be a tuple, got {shape!r}") from None
+    if len(dims) > 2:
+        raise ShapeError(f"shape of {name} has {len(dims)} dimensions; matcalc works with "
+                         f"scalars (), vectors (n,) and matrices (m, n)")
+    out = []
+    for d in dims:
+        if isinstance(d, str) and _NAME.match(d):
+            out.append(d)
+        elif isinstance(d, (int,)) or (hasattr(d, "__index__") and not isinstance(d, bool)):
+            d = int(d)
+            if d < 1:
+                raise ShapeError(f"shape of {name}: dimensions must be at least 1, got {d}")
+            out.append(d)
+        else:
+            raise ShapeError(f"shape of {name}: a dimension is a positive integer or a name, got {d!r}")
+    return tuple(out) + (1,) * (2 - len(out))
+
+
+def show_shape(shape) -> str:
+    return "×".join(str(d) for d in shape)
+
+
+# ------------------------------------------------------------------- inference
+class _Inference:
+    def __init__(self, declared: dict):
+        self.u = Unifier()
+        self.declared = {k: normalize_shape(k, v) for k, v in declared.items()}
+        self.found: dict[str, tuple] = {}
+        self.order: list[str] = []
+        self.fresh = 0
+        self.dim_names: dict[str, DimVar] = {}
+
+    def new_dim(self):
+        self.fresh += 1
+        return DimVar(f"?{self.fresh}")
+
+    def shape_of_var(self, node: Syntax):
+        name = node.attr
+        if name in FUNCTIONS:
+            raise UnknownNameError(f"`{name}` is a function: call it as {name}(...)\n{node.where()}")
+        if name not in self.found:
+            self.order.append(name)
+            self.found[name] = self.declared.get(name) or (self.new_dim(), self.new_dim())
+        return self.found[name]
+
+    def constructor_dim(self, d):
+        if isinstance(d, int):
+            return d
+        rigid = {x for s in self.declared.values() for x in s if isinstance(x, str)}
+        if d in rigid:
+            return d
+        return self.dim_names.setdefault(d, DimVar(d))
+
+    def run(self, root: Syntax, scalar_result: bool):
+        shapes: dict[int, tuple] = {}
+        for node in _postorder(root):
+            shapes[id(node)] = self.visit(node, [shapes[id(a)] for a in node.args])
+        if scalar_result:
+            out = shapes[id(root)]
+            if any(isinstance(self.u.resolve(d), DimVar) for d in out):
+                for d in out:
+                    self.u.equal(d, 1, "")
+        return shapes
+
+    def visit(self, node: Syntax, arg_shapes: list):
+        if node.op == "var":
+            return self.shape_of_var(node)
+        if node.op == "const":
+            return SCALAR
+        if node.op in ("ones", "zeros", "eye"):
+            return tuple(self.constructor_dim(d) for d in node.attr)
+        try:
+            if node.op == "diag":
+                return self.diag(arg_shapes[0])
+            return OPS[node.op].shape(self.u, *arg_shapes)
+        except ShapeClash as clash:
+            raise self.error(node, arg_shapes, str(clash)) from None
+
+    def diag(self, a):
+        if any(self.u.resolve(d) == 1 for d in a):
+            return OPS["diag_embed"].shape(self.u, a)
+        return OPS["diag"].shape(self.u, a)
+
+    def show(self, shape) -> str:
+        return show_shape(tuple(self.u.resolve(d) for d in shape))
+
+    def error(self, node: Syntax, arg_shapes, why) -> ShapeError:
+        text = node.text
+        if len(node.args) == 2:
+            left, right = node.args
+            gap = text[left.end:right.start]
+            symbol = gap.strip() or node.op
+            at = left.end + (gap.find(symbol) if symbol in gap else 0)
+            return ShapeError(
+                f"{why}: in `{text[node.start:node.end]}`, `{text[left.start:left.end]}` is "
+                f"{self.show(arg_shapes[0])} and `{text[right.start:right.end]}` is {self.show(arg_shapes[1])}\n"
+                f"{caret(text, at, at + len(symbol))}")
+        arg = node.args[0] if node.args else node
+        return ShapeError(f"{why}: `{text[arg.start:arg.end]}` is {self.show(arg_shapes[0]) if arg_shapes else '?'}"
+                          f"\n{caret(text, node.start, node.end)}")
+
+    def names(self) -> dict:
+        """Label every unsolved dimension class, in order of first appearance."""
+        taken = set(self.found) | {d for s in self.declared.values() for d in s if isinstance(d, str)}
+        taken |= set(self.dim_names)
+        labels, pool = {}, (n for n in DIM_NAMES + tuple(f"n{i}" for i in range(1, 10_000)) if n not in taken)
+        for name in self.order:
+            for d in self.found[name]:
+                r = self.u.resolve(d)
+                if isinstance(r, DimVar) and r not in labels:
+                    labels[r] = r.label if r.label in self.dim_names else next(pool)
+        return labels
+
+    def final(self, d, labels):
+        r = self.u.resolve(d)
+        if isinstance(r, DimVar):
+            return labels.setdefault(r, r.label)
+        return r
+
+
+def _postorder(root: Syntax):
+    out, stack = [], [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            out.append(node)
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in reversed(node.args))
+    return out
+
+
+def typecheck(root: Syntax, declared: dict, scalar_result: bool = False):
+    """(typed Expr, {name: shape}) for a syntax tree, inferring what is not declared.
+
+    With scalar_result, an unsolved result shape is taken to be 1x1 (as for a gradient).
+    """
+    inf = _Inference(declared)
+    inf.run(root, scalar_result)
+    labels = inf.names()
+    found = {name: tuple(inf.final(d, labels) for d in shape) for name, shape in inf.found.items()}
+    built: dict[int, Expr] = {}
+    for node in _postorder(root):
+        args = [built[id(a)] for a in node.args]
+        built[id(node)] = _build(node, args, found, lambda d: inf.final(inf.constructor_dim(d), labels))
+    return built[id(root)], found
+
+
+def _build(node: Syntax, args: list, found: dict, dim) -> Expr:
+    if node.op == "var":
+        return var(node.attr, found[node.attr])
+    if node.op == "const":
+        return const(node.attr)
+    if node.op == "ones":
+        return ones(tuple(dim(d) for d in node.attr))
+    if node.op == "zeros":
+        return zeros(tuple(dim(d) for d in node.attr))
+    if node.op == "eye":
+        return eye(dim(node.attr[0]))
+    op = node.op
+    if op == "diag" and 1 in args[0].shape:
+        op = "diag_embed" if args[0].shape != SCALAR else "diag"
+    try:
+        return Expr(op, tuple(args))
+    except ShapeClash as clash:  # inference agreed, so this is a bug in a shape rule
+        raise ShapeError(f"{clash}\n{node.where()}") from None
+
+
+def unknown_variable(name: str, known) -> UnknownNameError:
+    return UnknownNameError(f"unknown variable `{name}`{did_you_mean(name, known)}")

@@ -1,0 +1,373 @@
+"""The simplifier: named rewrite rules keyed by operator, applied bottom-up to a fixed point.
+
+A rule is (name, function): the function takes a node whose arguments are
+already simple and returns a replacement, or None to decline.  The engine owns
+recursion, memoization, the fixed point and a check that every rewrite keeps
+the node's shape; `fired` records which rules ran (for --steps and tests).
+
+Three canonical forms do most of the work:
+  products   c * a^p * b^q / ...   coefficient first, like bases merged, scalars first
+  sums       like terms collected, constants folded, a positive term first
+  matmuls    chains flattened, scalar factors pulled out, identities dropped
+
+>>> from .expr import var
+>>> X = var("X", (2, 3))
+>>> simplify((1 * X) + 0 * X).attr
+'X'
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Callable, Optional
+
+from .expr import SCALAR, Expr, call, const, eye, is_one, is_zero, ones, zeros
+
+Rewrite = Callable[[Expr], Optional[Expr]]
+
+
+class SimplifyBug(AssertionError):
+    """A rewrite changed a node's shape (a bug in a rule, never the user's fault)."""
+
+
+# ---------------------------------------------------------------------- products
+def _integer(p: float) -> bool:
+    return float(p).is_integer()
+
+
+def monomial(e: Expr):
+    """(coefficient, [(base, exponent), ...]) of a product of powers, bases in first-appearance order."""
+    coef = 1.0
+    powers: dict[Expr, float] = {}
+
+    def collect(node: Expr, k: float):
+        nonlocal coef
+        op = node.op
+        if op == "mul":
+            collect(node.args[0], k)
+            collect(node.args[1], k)
+        elif op == "div":
+            collect(node.args[0], k)
+            collect(node.args[1], -k)
+        elif op == "neg" and _integer(k):
+            coef *= (-1.0) ** k
+            collect(node.args[0], k)
+        elif op == "const" and (node.value > 0 or _integer(k)):
+            coef *= node.value ** k if node.value != 0 or k > 0 else float("nan")
+        elif op == "ones":
+            pass  # the shape guard puts ones back where broadcasting needs it
+        elif op == "pow" and node.args[1].is_const and _integer(k):
+            base, p = node.args[0], node.args[1].value
+            if base.is_const or (base.op in ("mul", "div", "neg", "pow") and _integer(p)):
+                collect(base, k * p)
+            else:
+                powers[base] = powers.get(base, 0.0) + k * p
+        else:
+            powers[node] = powers.get(node, 0.0) + k
+
+    collect(e, 1.0)
+    items = [(b, p) for b, p in powers.items() if p != 0]
+    items.sort(key=lambda bp: bp[0].shape != SCALAR)  # stable: scalars first
+    return coef, items
+
+
+def _power(base: Expr, p: float) -> Expr:
+    return base if p == 1 else base ** const(p)
+
+
+def _product(factors: list) -> Optional[Expr]:
+    out = None
+    for f in factors:
+        out = f if out is None else out * f
+    return out
+
+
+def build_monomial(coef: float, items: list, shape) -> Expr:
+    """The canonical expression of coef * prod(base^p), broadcast to shape."""
+    if coef == 0 or any(is_zero(b) for b, _ in items):
+        return zeros(shape)
+    items = _diag_from_eye(items)
+    num = _product([_power(b, p) for b, p in items if p > 0])
+    den = _product([_power(b, -p) for b, p in items if p < 0])
+    magnitude = abs(coef)
+    if num is None:
+        num = const(magnitude)
+    elif magnitude != 1:
+        num = const(magnitude) * num
+    out = num if den is None else num / den
+    if coef < 0:
+        out = -out
+    if out.shape != tuple(shape):
+        out = out * ones(shape)
+    return out
+
+
+def _diag_from_eye(items: list) -> list:
+    """v * eye(n) is diag(v) for a vector v (the form Jacobians come in)."""
+    eyes = [b for b, p in items if b.op == "eye" and p == 1]
+    if not eyes:
+        return items
+    others = [(b, p) for b, p in items if b is not eyes[0]]
+    vectors = [(b, p) for b, p in others if b.shape != SCALAR]
+    n = eyes[0].shape[0]
+    if not vectors or not all(b.shape in ((n, 1), (1, n)) for b, _ in vectors):
+        return items
+    v = _product([_power(b if b.shape[1] == 1 else b.T, p) for b, p in vectors])
+    scalars = [(b, p) for b, p in others if b.shape == SCALAR]
+    return scalars + [(call("diag_embed", v), 1.0)]
+
+
+def canonical_product(node: Expr) -> Optional[Expr]:
+    # a*b/c*a -> a^2*b/c ; 2*(3*a) -> 6*a ; x*x^-1 -> 1 ; v*eye(n) -> diag(v)
+    coef, items = monomial(node)
+    return build_monomial(coef, items, node.shape)
+
+
+# -------------------------------------------------------------------------- sums
+def _terms(node: Expr, sign: float, out: list):
+    if node.op == "add":
+        _terms(node.args[0], sign, out)
+        _terms(node.args[1], sign, out)
+    elif node.op == "sub":
+        _terms(node.args[0], sign, out)
+        _terms(node.args[1], -sign, out)
+    elif node.op == "neg":
+        _terms(node.args[0], -sign, out)
+    else:
+        coef, items = monomial(node)
+        rest = items[0][0] if len(items) == 1 and items[0][1] == 1 else None
+        if len(items) == 1 and rest is not None and rest.op in ("add", "sub") and abs(coef) == 1:
+            _terms(rest, sign * coef, out)   # -(a - b) + c  ->  -a + b + c
+        else:
+            out.append((sign * coef, tuple(items)))
+
+
+def canonical_sum(node: Expr) -> Optional[Expr]:
+    # a + a -> 2*a ; a - a -> 0 ; 1 + 2 -> 3 ; -a + b -> b - a
+    collected: dict[frozenset, list] = {}   # a*b and b*a are like terms
+    for coef, items in _terms_of(node):
+        entry = collected.setdefault(frozenset(items), [0.0, items])
+        entry[0] += coef
+    terms = [(c, items) for c, items in collected.values() if c != 0]
+    if not terms:
+        return zeros(node.shape)
+    first_positive = next((i for i, (c, _) in enumerate(terms) if c > 0), 0)
+    terms.insert(0, terms.pop(first_positive))
+    out = None
+    for c, items in terms:
+        if out is None:
+            out = build_monomial(c, list(items), _shape_of(items))
+        elif c > 0:
+            out = out + build_monomial(c, list(items), _shape_of(items))
+        else:
+            out = out - build_monomial(-c, list(items), _shape_of(items))
+    return out if out.shape == node.shape else out * ones(node.shape)
+
+
+def _terms_of(node: Expr) -> list:
+    out: list = []
+    _terms(node, 1.0, out)
+    return out
+
+
+def _shape_of(items) -> tuple:
+    rows, cols = 1, 1
+    for b, _ in items:
+        rows = b.shape[0] if rows == 1 else rows
+        cols = b.shape[1] if cols == 1 else cols
+    return (rows, cols)
+
+
+def negate_sum(node: Expr) -> Optional[Expr]:
+    # -(a - b) -> b - a
+    return canonical_sum(node) if node.args[0].op in ("add", "sub") else None
+
+
+# ---------------------------------------------------------------------- matmuls
+def _chain(node: Expr, out: list):
+    for a in node.args:
+        if a.op == "matmul":
+            _chain(a, out)
+        else:
+            out.append(a)
+
+
+def canonical_matmul(node: Expr) -> Optional[Expr]:
+    # (2*A)@B -> 2*(A@B) ; A@eye(n) -> A ; s@A -> s*A for a 1x1 s ; A@(B@C) -> A@B@C
+    factors: list = []
+    _chain(node, factors)
+    coef, scalars, chain, identity = 1.0, [], [], None
+    for f in factors:
+        if is_zero(f):
+            return zeros(node.shape)
+        c, items = monomial(f)
+        coef *= c
+        if f.shape == SCALAR:
+            scalars.extend(items)
+            continue
+        scalars.extend((b, p) for b, p in items if b.shape == SCALAR)
+        rest = [(b, p) for b, p in items if b.shape != SCALAR]
+        matrix = build_monomial(1.0, rest, f.shape) if rest else ones(f.shape)
+        if matrix.op == "eye":
+            identity = matrix
+        else:
+            chain.append(matrix)
+    if not chain and identity is not None:
+        chain = [identity]
+    product = _product_matmul(chain) if chain else None
+    if product is not None and product.shape != node.shape:
+        return None   # dropping a 1x1 factor changed the shape: leave as is
+    items = scalars + ([(product, 1.0)] if product is not None else [])
+    return build_monomial(coef, items, node.shape)
+
+
+def _product_matmul(chain: list) -> Expr:
+    out = chain[0]
+    for f in chain[1:]:
+        out = out @ f
+    return out
+
+
+# -------------------------------------------------------------------- transposes
+def transpose_rule(node: Expr) -> Optional[Expr]:
+    # (A')' -> A ; s' -> s ; (A@B)' -> B'@A' ; (A + B)' -> A' + B' ; ones(m,n)' -> ones(n,m)
+    a = node.args[0]
+    if a.shape == SCALAR or a.op in ("eye", "diag_embed"):
+        return a
+    if a.op == "transpose":
+        return a.args[0]
+    if a.op == "ones":
+        return ones((a.shape[1], a.shape[0]))
+    if a.op == "zeros":
+        return zeros((a.shape[1], a.shape[0]))
+    if a.op == "matmul":
+        return a.args[1].T @ a.args[0].T
+    if a.op in ("add", "sub", "mul", "div"):
+        return Expr(a.op, (_t(a.args[0]), _t(a.args[1])))
+    if a.op == "neg":
+        return -(a.args[0].T)
+    if a.op == "pow":
+        return a.args[0].T ** a.args[1]
+    return None
+
+
+def _t(e: Expr) -> Expr:
+    return e if e.shape == SCALAR else e.T
+
+
+# --------------------------------------------------------------------- functions
+def _scalar_identity(node: Expr) -> Optional[Expr]:
+    # tr(s) -> s, sum(s) -> s, det(s) -> s, diag(s) -> s for a 1x1 s
+    a = node.args[0]
+    return a if a.shape == SCALAR else None
+
+
+def _of_scalar(build) -> Rewrite:
+    return lambda node: build(node.args[0]) if node.args[0].shape == SCALAR else None
+
+
+def _count(shape) -> Optional[Expr]:
+    rows, cols = shape
+    return const(rows * cols) if isinstance(rows, int) and isinstance(cols, int) else None
+
+
+def sum_rule(node: Expr) -> Optional[Expr]:
+    # sum(ones(m,n)) -> m*n ; sum(zeros) -> 0 ; sum(c*A) -> c*sum(A)
+    a = node.args[0]
+    if a.op == "ones":
+        return _count(a.shape)
+    if is_zero(a):
+        return const(0)
+    coef, items = monomial(a)
+    if coef != 1 and items:
+        return const(coef) * call("sum", build_monomial(1.0, items, a.shape))
+    return None
+
+
+def trace_rule(node: Expr) -> Optional[Expr]:
+    # tr(eye(n)) -> n ; tr(zeros) -> 0 ; tr(c*A) -> c*tr(A)
+    a = node.args[0]
+    if a.op == "eye" and isinstance(a.shape[0], int):
+        return const(a.shape[0])
+    if is_zero(a):
+        return const(0)
+    coef, items = monomial(a)
+    if coef != 1 and items:
+        return const(coef) * call("tr", build_monomial(1.0, items, a.shape))
+    return None
+
+
+def pow_rule(node: Expr) -> Optional[Expr]:
+    # A^1 -> A ; A^0 -> ones ; (A^p)^q -> A^(p*q) for integer q ; 2^3 -> 8
+    base, p = node.args
+    if not p.is_const:
+        return None
+    if p.value == 1:
+        return base
+    if p.value == 0:
+        return ones(node.shape)
+    if base.op in ("mul", "div", "neg", "const", "pow"):
+        return canonical_product(node)
+    return None
+
+
+def _inverse_pair(outer: str, inner: str) -> Rewrite:
+    return lambda node: node.args[0].args[0] if node.args[0].op == inner else None
+
+
+RULES: dict[str, list] = {
+    "mul": [("canonical product", canonical_product)],
+    "div": [("canonical product", canonical_product)],
+    "neg": [("negated sum", negate_sum), ("canonical product", canonical_product)],
+    "pow": [("power", pow_rule)],
+    "add": [("canonical sum", canonical_sum)],
+    "sub": [("canonical sum", canonical_sum)],
+    "matmul": [("canonical matmul", canonical_matmul)],
+    "transpose": [("transpose", transpose_rule)],
+    "tr": [("trace of a scalar", _scalar_identity), ("trace", trace_rule)],
+    "sum": [("sum of a scalar", _scalar_identity), ("sum", sum_rule)],
+    "mean": [("mean of a scalar", _scalar_identity)],
+    "det": [("det of a scalar", _scalar_identity)],
+    "logsumexp": [("logsumexp of a scalar", _scalar_identity)],
+    "diag": [("diag of a scalar", _scalar_identity)],
+    "diag_embed": [("diag of a scalar", _scalar_identity)],
+    "logdet": [("logdet of a scalar", _of_scalar(lambda a: call("log", a)))],
+    "norm": [("norm of a scalar", _of_scalar(lambda a: call("abs", a)))],
+    "inv": [("inverse of a scalar", _of_scalar(lambda a: 1 / a)), ("inverse of inverse", _inverse_pair("inv", "inv"))],
+    "log": [("log of exp", _inverse_pair("log", "exp"))],
+    "exp": [("exp of log", _inverse_pair("exp", "log"))],
+}
+
+
+# ------------------------------------------------------------------------ engine
+def simplify(root: Expr, fired: Optional[Counter] = None, memo: Optional[dict] = None) -> Expr:
+    """The canonical simplified form of root; `fired` counts the rules that ran."""
+    memo = {} if memo is None else memo
+    if root in memo:
+        return memo[root]
+    from .expr import walk
+    for node in walk(root):
+        if node in memo:
+            continue
+        args = tuple(memo[a] for a in node.args)
+        current = node if args == node.args else Expr(node.op, args, node.attr, None if args else node.shape)
+        memo[node] = _rewrite(current, fired, memo)
+    return memo[root]
+
+
+def _rewrite(node: Expr, fired, memo) -> Expr:
+    if memo.get(node) is node:
+        return node
+    for name, rule in RULES.get(node.op, ()):
+        out = rule(node)
+        if out is None or out is node:
+            continue
+        if out.shape != node.shape:
+            raise SimplifyBug(f"rule `{name}` turned a {node.shape} node into {out.shape}")
+        if fired is not None:
+            fired[name] += 1
+        memo[node] = node  # taken as simple while its replacement is simplified: no cycles
+        out = simplify(out, fired, memo)
+        memo[node] = out
+        return out
+    memo[node] = node
+    return node
