@@ -79,9 +79,9 @@ class Derivative:
         return evaluate(self.result, values)
 
 
-def _prepare(f: str, wrt: str, shapes):
+def _prepare(f: str, wrt: str, shapes, vector: bool = False):
     declared = dict(shapes or {})
-    typed, found = typecheck(parse(f), declared, scalar_result=True)
+    typed, found = typecheck(parse(f), declared, scalar_result=True, columns=(wrt,) if vector else ())
     if wrt in found:
         x = var(wrt, found[wrt])
     elif wrt in declared:
@@ -118,7 +118,7 @@ def derive(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
 
 def hessian(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
     """The Hessian of scalar f with respect to a vector (n x n), in closed form."""
-    typed, x, found = _prepare(f, wrt, shapes)
+    typed, x, found = _prepare(f, wrt, shapes, vector=True)
     if typed.shape != (1, 1) or 1 not in x.shape:
         raise UnsupportedError(f"a Hessian needs a scalar f and a vector variable; "
                                f"for a matrix {wrt} use hvp(f, {wrt}, V)")

@@ -63,8 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _protect_expressions(argv: list) -> list:
+    """"-sum(Y*log(P))" is an expression, not an option: a leading space keeps argparse off it."""
+    return [f" {a}" if a.startswith("-") and not a.startswith("--") and len(a) > 2 else a for a in argv]
+
+
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser().parse_args(_protect_expressions(argv))
     try:
         return _run(args)
     except MatcalcError as e:

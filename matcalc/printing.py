@@ -289,17 +289,20 @@ TRIVIAL = frozenset({"var", "const", "ones", "zeros", "eye"})
 FAMILIES = (("H", lambda e: e.op in ELEMENTWISE_NAMES or e.op == "softmax"),
             ("R", lambda e: e.op in ("add", "sub")),
             ("Z", lambda e: e.op == "matmul"),
-            ("T", lambda e: True))
+            ("G", lambda e: True))
 ELEMENTWISE_NAMES = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "softplus",
                                "sqrt", "abs", "step", "sign"})
 
 
-def _trivial(e: Expr) -> bool:
-    if e.op in TRIVIAL:
-        return True
-    if e.op in ("transpose", "neg") and e.args[0].op in TRIVIAL:
-        return True
-    return False
+MIN_NAMED_SIZE = 3   # nodes: sigmoid(X@W) is worth a name, inv(S) and exp(x) are not
+
+
+def _small_sizes(nodes: list) -> dict:
+    """Tree size of each node, capped (a DAG's tree size can be exponential)."""
+    size: dict = {}
+    for n in nodes:
+        size[n] = 0 if n.op == "const" else min(MIN_NAMED_SIZE, 1 + sum(size[a] for a in n.args))
+    return size
 
 
 def intermediates(roots: list, forward: Optional[Expr] = None, taken=()) -> list:
@@ -317,10 +320,16 @@ def intermediates(roots: list, forward: Optional[Expr] = None, taken=()) -> list
             uses[a] = uses.get(a, 0) + 1
             if node not in fwd:
                 forward_parent[a] = True
+    size = _small_sizes(nodes)
     chosen = [n for n in nodes
-              if not _trivial(n) and n not in roots and n.op != "tuple"
-              and (uses.get(n, 0) >= 2 or (n in fwd and forward_parent.get(n) and n.op != "transpose"))]
+              if size[n] >= MIN_NAMED_SIZE and n not in roots and n.op not in ("tuple", "transpose", "neg")
+              and (uses.get(n, 0) >= 2 or (n in fwd and n is not forward and forward_parent.get(n)
+                                             and _family(n) in ("H", "R")))]
     return _label(chosen, set(taken))
+
+
+def _family(n: Expr) -> str:
+    return next(letter for letter, test in FAMILIES if test(n))
 
 
 def _bundle(roots: list) -> Expr:
@@ -330,7 +339,7 @@ def _bundle(roots: list) -> Expr:
 def _label(chosen: list, taken: set) -> list:
     by_family: dict[str, list] = {}
     for n in chosen:
-        family = next(letter for letter, test in FAMILIES if test(n))
+        family = _family(n)
         by_family.setdefault(family, []).append(n)
     label = {}
     for family, members in by_family.items():

@@ -117,7 +117,7 @@ class _Inference:
             return d
         return self.dim_names.setdefault(d, DimVar(d))
 
-    def run(self, root: Syntax, scalar_result: bool):
+    def run(self, root: Syntax, scalar_result: bool, columns=()):
         shapes: dict[int, tuple] = {}
         for node in _postorder(root):
             shapes[id(node)] = self.visit(node, [shapes[id(a)] for a in node.args])
@@ -126,6 +126,9 @@ class _Inference:
             if any(isinstance(self.u.resolve(d), DimVar) for d in out):
                 for d in out:
                     self.u.equal(d, 1, "")
+        for name in columns:
+            if name in self.found and name not in self.declared:
+                self.u.equal(self.found[name][1], 1, "")
         return shapes
 
     def visit(self, node: Syntax, arg_shapes: list):
@@ -196,13 +199,14 @@ def _postorder(root: Syntax):
     return out
 
 
-def typecheck(root: Syntax, declared: dict, scalar_result: bool = False):
+def typecheck(root: Syntax, declared: dict, scalar_result: bool = False, columns=()):
     """(typed Expr, {name: shape}) for a syntax tree, inferring what is not declared.
 
-    With scalar_result, an unsolved result shape is taken to be 1x1 (as for a gradient).
+    With scalar_result, an unsolved result shape is taken to be 1x1 (as for a gradient);
+    undeclared variables named in `columns` are taken to be column vectors (as for a Hessian).
     """
     inf = _Inference(declared)
-    inf.run(root, scalar_result)
+    inf.run(root, scalar_result, columns)
     labels = inf.names()
     found = {name: tuple(inf.final(d, labels) for d in shape) for name, shape in inf.found.items()}
     built: dict[int, Expr] = {}

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, Optional
 
-from .expr import SCALAR, Expr, call, const, eye, is_one, is_zero, ones, zeros
+from .expr import ELEMENTWISE_FUNCTIONS, SCALAR, Expr, call, const, is_one, is_zero, ones, zeros
 
 Rewrite = Callable[[Expr], Optional[Expr]]
 
@@ -85,7 +85,7 @@ def build_monomial(coef: float, items: list, shape) -> Expr:
     """The canonical expression of coef * prod(base^p), broadcast to shape."""
     if coef == 0 or any(is_zero(b) for b, _ in items):
         return zeros(shape)
-    items = _diag_from_eye(items)
+    items = _diag_from_eye(_sigmoid_from_exp(items))
     num = _product([_power(b, p) for b, p in items if p > 0])
     den = _product([_power(b, -p) for b, p in items if p < 0])
     magnitude = abs(coef)
@@ -102,24 +102,65 @@ def build_monomial(coef: float, items: list, shape) -> Expr:
 
 
 def _diag_from_eye(items: list) -> list:
-    """v * eye(n) is diag(v) for a vector v (the form Jacobians come in)."""
-    eyes = [b for b, p in items if b.op == "eye" and p == 1]
-    if not eyes:
+    """v * eye(n) -> diag(v) and v * diag(u) -> diag(v*u), for vectors v (the form Jacobians come in)."""
+    diagonal = next((b for b, p in items if p == 1 and b.op in ("eye", "diag_embed")), None)
+    if diagonal is None:
         return items
-    others = [(b, p) for b, p in items if b is not eyes[0]]
+    n = diagonal.shape[0]
+    others = [(b, p) for b, p in items if b is not diagonal]
     vectors = [(b, p) for b, p in others if b.shape != SCALAR]
-    n = eyes[0].shape[0]
     if not vectors or not all(b.shape in ((n, 1), (1, n)) for b, _ in vectors):
         return items
-    v = _product([_power(b if b.shape[1] == 1 else b.T, p) for b, p in vectors])
+    inner = [] if diagonal.op == "eye" else [_column(diagonal.args[0])]
+    v = _product([_power(_column(b), p) for b, p in vectors] + inner)
     scalars = [(b, p) for b, p in others if b.shape == SCALAR]
     return scalars + [(call("diag_embed", v), 1.0)]
+
+
+def _sigmoid_from_exp(items: list) -> list:
+    """exp(a)/(1 + exp(a)) -> sigmoid(a).
+
+    A lone 1/(1 + exp(a)) is left alone: simplification runs bottom-up, and the
+    exp(a) that pairs with it often sits one product further out.
+    """
+    for b, p in items:
+        if p != -1 or b.op != "add" or not any(is_one(x) for x in b.args):
+            continue
+        e = b.args[1] if is_one(b.args[0]) else b.args[0]
+        if e.op != "exp":
+            continue
+        a = e.args[0]
+        rest = [(x, q) for x, q in items if x is not b]
+        if (e, 1.0) in rest:
+            rest.remove((e, 1.0))
+            return rest + [(call("sigmoid", a), 1.0)]
+    return items
+
+
+def _column(v: Expr) -> Expr:
+    return v if v.shape[1] == 1 else v.T
 
 
 def canonical_product(node: Expr) -> Optional[Expr]:
     # a*b/c*a -> a^2*b/c ; 2*(3*a) -> 6*a ; x*x^-1 -> 1 ; v*eye(n) -> diag(v)
     coef, items = monomial(node)
     return build_monomial(coef, items, node.shape)
+
+
+def distribute_to_cancel(node: Expr) -> Optional[Expr]:
+    # H*(a - Y/H) -> H*a - Y : distribute over a sum when a factor cancels in some term
+    coef, items = monomial(node)
+    for i, (s, p) in enumerate(items):
+        if p != 1 or s.op not in ("add", "sub"):
+            continue
+        others = items[:i] + items[i + 1:]
+        if not others:
+            return None
+        terms = _terms_of(s)
+        expanded = [monomial(build_monomial(c * coef, list(t) + others, node.shape)) for c, t in terms]
+        if any(len(m[1]) < len(t) + len(others) for m, (_, t) in zip(expanded, terms)):
+            return _sum([build_monomial(c * coef, list(t) + others, node.shape) for c, t in terms])
+    return None
 
 
 # -------------------------------------------------------------------------- sums
@@ -177,6 +218,30 @@ def _shape_of(items) -> tuple:
     return (rows, cols)
 
 
+def sum_of_diagonals(node: Expr) -> Optional[Expr]:
+    # diag(u) + 2*diag(v) -> diag(u + 2*v)
+    diagonal, others = [], []
+    for coef, items in _terms_of(node):
+        matrices = [(b, p) for b, p in items if b.shape != SCALAR]
+        if len(matrices) == 1 and matrices[0][1] == 1 and matrices[0][0].op == "diag_embed":
+            scalars = [(b, p) for b, p in items if b.shape == SCALAR]
+            v = _column(matrices[0][0].args[0])
+            diagonal.append(build_monomial(coef, scalars + [(v, 1.0)], v.shape))
+        else:
+            others.append(build_monomial(coef, list(items), _shape_of(items)))
+    if len(diagonal) < 2:
+        return None
+    out = call("diag_embed", _sum(diagonal))
+    return _sum([out] + others) if others else out
+
+
+def _sum(terms: list) -> Expr:
+    out = terms[0]
+    for t in terms[1:]:
+        out = out + t
+    return out
+
+
 def negate_sum(node: Expr) -> Optional[Expr]:
     # -(a - b) -> b - a
     return canonical_sum(node) if node.args[0].op in ("add", "sub") else None
@@ -229,9 +294,9 @@ def _product_matmul(chain: list) -> Expr:
 
 # -------------------------------------------------------------------- transposes
 def transpose_rule(node: Expr) -> Optional[Expr]:
-    # (A')' -> A ; s' -> s ; (A@B)' -> B'@A' ; (A + B)' -> A' + B' ; ones(m,n)' -> ones(n,m)
+    # (A')' -> A ; s' -> s ; (A@B)' -> B'@A' ; (-A)' -> -A' ; ones(m,n)' -> ones(n,m)
     a = node.args[0]
-    if a.shape == SCALAR or a.op in ("eye", "diag_embed"):
+    if is_symmetric(a):
         return a
     if a.op == "transpose":
         return a.args[0]
@@ -241,17 +306,34 @@ def transpose_rule(node: Expr) -> Optional[Expr]:
         return zeros((a.shape[1], a.shape[0]))
     if a.op == "matmul":
         return a.args[1].T @ a.args[0].T
-    if a.op in ("add", "sub", "mul", "div"):
-        return Expr(a.op, (_t(a.args[0]), _t(a.args[1])))
     if a.op == "neg":
         return -(a.args[0].T)
-    if a.op == "pow":
-        return a.args[0].T ** a.args[1]
-    return None
+    return None   # (X@W - Y)' stays: pushing it into the sum would lose the shared X@W - Y
 
 
-def _t(e: Expr) -> Expr:
-    return e if e.shape == SCALAR else e.T
+def is_symmetric(e: Expr, depth: int = 0) -> bool:
+    """Structurally symmetric: A'@A, A@D@A' with D symmetric, inv/elementwise of symmetric, ..."""
+    if e.shape == SCALAR or e.op in ("eye", "diag_embed"):
+        return True
+    if e.shape[0] != e.shape[1] or depth > 32:
+        return False
+    if e.op in ("ones", "zeros"):
+        return True
+    if e.op == "matmul":
+        chain: list = []
+        _chain(e, chain)
+        k = len(chain)
+        mirrored = all(chain[i] is _transposed(chain[k - 1 - i]) for i in range(k // 2))
+        return mirrored and (k % 2 == 0 or is_symmetric(chain[k // 2], depth + 1))
+    if e.op in ("add", "sub", "mul", "div", "neg", "inv", "pow") or e.op in ELEMENTWISE_FUNCTIONS:
+        return all(is_symmetric(a, depth + 1) for a in e.args)
+    return False
+
+
+def _transposed(e: Expr) -> Expr:
+    if e.op == "transpose":
+        return e.args[0]
+    return Expr("transpose", (e,))
 
 
 # --------------------------------------------------------------------- functions
@@ -315,12 +397,12 @@ def _inverse_pair(outer: str, inner: str) -> Rewrite:
 
 
 RULES: dict[str, list] = {
-    "mul": [("canonical product", canonical_product)],
-    "div": [("canonical product", canonical_product)],
+    "mul": [("distribute to cancel", distribute_to_cancel), ("canonical product", canonical_product)],
+    "div": [("distribute to cancel", distribute_to_cancel), ("canonical product", canonical_product)],
     "neg": [("negated sum", negate_sum), ("canonical product", canonical_product)],
     "pow": [("power", pow_rule)],
-    "add": [("canonical sum", canonical_sum)],
-    "sub": [("canonical sum", canonical_sum)],
+    "add": [("sum of diagonals", sum_of_diagonals), ("canonical sum", canonical_sum)],
+    "sub": [("sum of diagonals", sum_of_diagonals), ("canonical sum", canonical_sum)],
     "matmul": [("canonical matmul", canonical_matmul)],
     "transpose": [("transpose", transpose_rule)],
     "tr": [("trace of a scalar", _scalar_identity), ("trace", trace_rule)],
