@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from . import derive as drivers
 from .errors import UnsupportedError
-from .expr import Expr, var
+from .expr import Expr, deep, var
 from .parse import parse
 from .printing import intermediates, latex_name, to_latex, to_text
 from .shapes import normalize_shape, show_shape, typecheck, unknown_variable
@@ -32,13 +32,16 @@ class Derivative:
     direction: str | None = None
     names: list = field(default_factory=list)
 
+    @deep
     def __str__(self) -> str:
         return to_text(self.result)
 
+    @deep
     def text(self) -> str:
         """The readable form: named intermediates, then the result in terms of them."""
-        lines = [f"{n} = {to_text(e, self._named(skip=e))}" for n, e in self.names]
-        lines.append(f"{self.symbol()} = {to_text(self.result, self._named())}")
+        named = self._named()   # a definition prints its own body: printers name only subexpressions
+        lines = [f"{n} = {to_text(e, named)}" for n, e in self.names]
+        lines.append(f"{self.symbol()} = {to_text(self.result, named)}")
         return "\n".join(lines)
 
     def symbol(self, ascii: bool = True) -> str:
@@ -48,13 +51,14 @@ class Derivative:
             return f"d2f/d{self.wrt}2"
         return f"df/d{self.wrt}"
 
-    def _named(self, skip=None) -> dict:
-        return {e: n for n, e in self.names if e is not skip}
+    def _named(self) -> dict:
+        return {e: n for n, e in self.names}
 
     @property
     def intermediates(self) -> list:
         return list(self.names)
 
+    @deep
     def latex(self, named: bool = False) -> str:
         """LaTeX of the result: \\frac{\\partial f}{\\partial W} = ...  (named=True: with intermediates)."""
         wrt = to_latex(var(self.wrt, (1, 1)))
@@ -66,9 +70,9 @@ class Derivative:
             lhs = rf"\frac{{\partial f}}{{\partial {wrt}}}"
         if not named:
             return f"{lhs} = {to_latex(self.result)}"
-        from .printing import latex_name
-        rows = [rf"{latex_name(n)} &= {to_latex(e, self._named(skip=e))}" for n, e in self.names]
-        rows.append(rf"{lhs} &= {to_latex(self.result, self._named())}")
+        named = self._named()
+        rows = [rf"{latex_name(n)} &= {to_latex(e, named)}" for n, e in self.names]
+        rows.append(rf"{lhs} &= {to_latex(self.result, named)}")
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
     def _repr_latex_(self) -> str:
@@ -96,6 +100,7 @@ def _name(typed: Expr, result: Expr, found: dict) -> list:
     return intermediates([result], forward=typed, taken=found)
 
 
+@deep
 def derive(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
     """df/dwrt in closed form: the gradient for scalar f, the Jacobian for vector f and x.
 
@@ -116,6 +121,7 @@ def derive(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
     return Derivative(typed, wrt, result, kind, found, names=_name(typed, result, found))
 
 
+@deep
 def hessian(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
     """The Hessian of scalar f with respect to a vector (n x n), in closed form."""
     typed, x, found = _prepare(f, wrt, shapes, vector=True)
@@ -127,6 +133,7 @@ def hessian(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
     return Derivative(typed, wrt, result, "hessian", found, names=_name(typed, result, found))
 
 
+@deep
 def hvp(f: str, wrt: str, shapes: dict | None = None, direction: str = "V") -> Derivative:
     """The Hessian-vector product: the derivative of the gradient along `direction` (wrt's shape)."""
     typed, x, found = _prepare(f, wrt, shapes)

@@ -71,8 +71,10 @@ def _protect_expressions(argv: list) -> list:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(_protect_expressions(argv))
+    from .expr import deep_recursion
     try:
-        return _run(args)
+        with deep_recursion():
+            return _run(args)
     except MatcalcError as e:
         print(f"matcalc: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
@@ -98,13 +100,13 @@ def _run(args) -> int:
     names = [] if args.inline else intermediates([d.result for d in results], forward=first.f, taken=first.shapes)
     named = {e: n for n, e in names}
     if args.latex:
-        rows = [rf"{api.latex_name(n)} &= {to_latex(e, {k: v for k, v in named.items() if k is not e})}" for n, e in names]
+        rows = [rf"{api.latex_name(n)} &= {to_latex(e, named)}" for n, e in names]
         rows += [d.latex(named=False).replace(" = ", " &= ", 1) if args.inline else
                  _latex_row(d, named, to_latex) for d in results]
         print("\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}")
     else:
         for n, e in names:
-            print(f"{n} = {to_text(e, {k: v for k, v in named.items() if k is not e})}")
+            print(f"{n} = {to_text(e, named)}")
         for d in results:
             print(f"{d.symbol()} = {to_text(d.result, named)}")
     if args.check:

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .errors import MatcalcError, ShapeError
-from .expr import Expr, walk
+from .expr import Expr, deep, walk
 from .parse import parse
 from .shapes import typecheck, unknown_variable
 
@@ -122,6 +122,7 @@ def _leaf(node: Expr, backend):
     return backend.full(node.shape, {"const": node.attr, "ones": 1.0, "zeros": 0.0}[node.op])
 
 
+@deep
 def evaluate(expr, values: dict):
     """Evaluate an expression (text in the input language, or an Expr) at NumPy values.
 

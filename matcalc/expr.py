@@ -11,6 +11,9 @@ True
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import sys
 import weakref
 from dataclasses import dataclass
 from typing import Callable, Union
@@ -296,3 +299,29 @@ def variables(root: Expr) -> dict[str, Shape]:
 def size(root: Expr) -> int:
     """Number of distinct nodes (the size of the DAG)."""
     return len(walk(root))
+
+
+RECURSION_LIMIT = 60_000
+
+
+@contextlib.contextmanager
+def deep_recursion():
+    """Room for the recursive printers and rewrites on deep expressions (a 256-layer net).
+
+    Parsing bounds the input's nesting, so the depth stays bounded too.
+    """
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def deep(fn):
+    """Decorator: run fn inside deep_recursion()."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with deep_recursion():
+            return fn(*args, **kwargs)
+    return wrapper

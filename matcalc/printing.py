@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from .expr import SCALAR, Expr, walk
+from .expr import SCALAR, Expr, deep, walk
 
 PRECEDENCE = {
     "add": 10, "sub": 10,
@@ -276,10 +276,12 @@ class LatexPrinter(Printer):
         return rf"{head}\left({', '.join(self.sub(a) for a in e.args)}\right)"
 
 
+@deep
 def to_text(e: Expr, names: Optional[dict] = None) -> str:
     return TextPrinter(names).doprint(e)
 
 
+@deep
 def to_latex(e: Expr, names: Optional[dict] = None) -> str:
     return LatexPrinter(names).doprint(e)
 

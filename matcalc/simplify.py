@@ -424,16 +424,27 @@ RULES: dict[str, list] = {
 def simplify(root: Expr, fired: Optional[Counter] = None, memo: Optional[dict] = None) -> Expr:
     """The canonical simplified form of root; `fired` counts the rules that ran."""
     memo = {} if memo is None else memo
-    if root in memo:
-        return memo[root]
-    from .expr import walk
-    for node in walk(root):
+    for node in _unsimplified(root, memo):
         if node in memo:
             continue
         args = tuple(memo[a] for a in node.args)
         current = node if args == node.args else Expr(node.op, args, node.attr, None if args else node.shape)
         memo[node] = _rewrite(current, fired, memo)
     return memo[root]
+
+
+def _unsimplified(root: Expr, memo: dict) -> list:
+    """Nodes below root not yet in memo, children first (simplified parts are not walked again)."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif node not in memo and node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((a, False) for a in reversed(node.args))
+    return order
 
 
 def _rewrite(node: Expr, fired, memo) -> Expr:

@@ -1,0 +1,79 @@
+"""Timings for matcalc's derive: homework gradients, CLI wall time, deep tanh MLPs.
+
+    python benchmarks/derive.py [--quick]
+
+Prints medians; the targets are in the issue (under 5 ms per homework gradient,
+under 0.3 s for the CLI, linear growth in depth for the MLP).
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import matcalc  # noqa: E402
+from matcalc.expr import size  # noqa: E402
+
+HOMEWORK = "norm(sigmoid(X@W1+b1)@W2+b2-Y)^2"
+SHAPES = {"X": (100, 1), "W1": (1, 20), "b1": (100, 20), "W2": (20, 1), "b2": (100, 1), "Y": (100, 1)}
+
+
+def median_ms(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(times)
+
+
+def mlp(depth):
+    """norm(tanh(...tanh(tanh(X@W1)@W2)...@WL) - Y)^2"""
+    e = "X@W1"
+    for k in range(2, depth + 1):
+        e = f"tanh({e})@W{k}"
+    return f"norm(tanh({e}) - Y)^2"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="fewer repeats and depths (for CI smoke runs)")
+    args = ap.parse_args()
+    repeat = 5 if args.quick else 21
+
+    print("homework gradients (parse + shapes + derive + simplify + name), median of", repeat)
+    for wrt in ("W1", "b1", "W2", "b2"):
+        ms = median_ms(lambda: matcalc.derive(HOMEWORK, wrt, SHAPES).text(), repeat)
+        print(f"  d/d{wrt:3}  {ms:7.2f} ms   (target < 5 ms)")
+
+    cmd = [sys.executable, "-m", "matcalc", "derive", HOMEWORK, "W1"]
+    walls = []
+    for _ in range(3 if args.quick else 7):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, cwd=os.path.dirname(HERE))
+        walls.append(time.perf_counter() - t0)
+    probe = subprocess.run([sys.executable, "-c",
+                            "import sys; from matcalc.cli import main; main(['derive', %r, 'W1']); "
+                            "print('torch imported' if 'torch' in sys.modules else 'torch not imported', file=sys.stderr)" % HOMEWORK],
+                           capture_output=True, text=True, cwd=os.path.dirname(HERE))
+    print(f"CLI headline command: median wall {statistics.median(walls):.3f} s (target < 0.3 s); {probe.stderr.strip()}")
+
+    print("tanh MLP of depth L, d/dW1: time (median) and size of the named form")
+    print(f"  {'L':>4} {'ms':>9} {'ms/L':>7} {'named chars':>12} {'chars/L':>8} {'DAG nodes':>10}")
+    depths = [1, 2, 4, 8, 16, 32] if args.quick else [1, 2, 4, 8, 16, 32, 64, 128, 256]
+    for L in depths:
+        f = mlp(L)
+        shapes = {"X": (8, 4), "Y": (8, 3), **{f"W{k}": (4 if k == 1 else 5, 3 if k == L else 5) for k in range(1, L + 1)}}
+        ms = median_ms(lambda: matcalc.derive(f, "W1", shapes).text(), 3 if L >= 64 else repeat)
+        d = matcalc.derive(f, "W1", shapes)
+        chars = len(d.text())
+        print(f"  {L:4d} {ms:9.2f} {ms / L:7.3f} {chars:12d} {chars / L:8.1f} {size(d.result):10d}")
+    print("targets: L = 32 under 50 ms, L = 256 under 1 s; ms/L and chars/L roughly flat (linear growth)")
+
+
+if __name__ == "__main__":
+    main()
