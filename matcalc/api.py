@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import derive as drivers
+from .derive import differential, gradient, jacobian
 from .errors import UnsupportedError
 from .expr import Expr, deep, var
 from .parse import parse
@@ -109,9 +109,9 @@ def derive(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
     """
     typed, x, found = _prepare(f, wrt, shapes)
     if typed.shape == (1, 1):
-        result, kind = drivers.gradient(typed, x), "gradient"
+        result, kind = gradient(typed, x), "gradient"
     elif 1 in typed.shape and 1 in x.shape:
-        result, kind = drivers.jacobian(typed, x), "jacobian"
+        result, kind = jacobian(typed, x), "jacobian"
     else:
         raise UnsupportedError(
             f"f is {show_shape(typed.shape)}, not a scalar, and {wrt} is {show_shape(x.shape)}: "
@@ -128,8 +128,8 @@ def hessian(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
     if typed.shape != (1, 1) or 1 not in x.shape:
         raise UnsupportedError(f"a Hessian needs a scalar f and a vector variable; "
                                f"for a matrix {wrt} use hvp(f, {wrt}, V)")
-    g = simplify(drivers.gradient(typed, x))
-    result = simplify(drivers.jacobian(g, x))
+    g = simplify(gradient(typed, x))
+    result = simplify(jacobian(g, x))
     return Derivative(typed, wrt, result, "hessian", found, names=_name(typed, result, found))
 
 
@@ -142,7 +142,7 @@ def hvp(f: str, wrt: str, shapes: dict | None = None, direction: str = "V") -> D
     if direction in found:
         raise UnsupportedError(f"the direction `{direction}` is already a variable of f; choose another name")
     v = var(direction, x.shape)
-    g = simplify(drivers.gradient(typed, x))
-    result = simplify(drivers.differential(g, x, v))
+    g = simplify(gradient(typed, x))
+    result = simplify(differential(g, x, v))
     shapes_out = dict(found, **{direction: x.shape})
     return Derivative(typed, wrt, result, "hvp", shapes_out, direction, names=_name(typed, result, found))

@@ -49,8 +49,12 @@ def _total(parts: list, shape) -> Expr:
     return total if total.shape == tuple(shape) else total * ones(shape)
 
 
-def gradient(f: Expr, x: Expr) -> Expr:
-    """df/dx for scalar f, with x's shape (reverse mode over the DAG)."""
+def gradient(f: Expr, x: Expr, trace=None) -> Expr:
+    """df/dx for scalar f, with x's shape (reverse mode over the DAG).
+
+    trace(node, rule, frontier), if given, is called after each rule: frontier is
+    [(u, G_u)] with df = sum of tr(G_u' du) at that point of the derivation.
+    """
     if f.shape != (1, 1):
         raise UnsupportedError(f"f is {f.shape[0]}×{f.shape[1]}, not a scalar")
     dep = depends_on(f, x)
@@ -68,6 +72,8 @@ def gradient(f: Expr, x: Expr) -> Expr:
         for i, a in enumerate(node.args):
             if a in dep:
                 adjoints.setdefault(a, []).append(unbroadcast(rule.vjp[i](node, G), a.shape))
+        if trace is not None:
+            trace(node, rule, [(u, _total(parts, u.shape)) for u, parts in adjoints.items()])
     return zeros(x.shape)
 
 

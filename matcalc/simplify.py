@@ -154,11 +154,9 @@ def distribute_to_cancel(node: Expr) -> Optional[Expr]:
         if p != 1 or s.op not in ("add", "sub"):
             continue
         others = items[:i] + items[i + 1:]
-        if not others:
-            return None
+        outside = dict(others)
         terms = _terms_of(s)
-        expanded = [monomial(build_monomial(c * coef, list(t) + others, node.shape)) for c, t in terms]
-        if any(len(m[1]) < len(t) + len(others) for m, (_, t) in zip(expanded, terms)):
+        if others and any(outside.get(b, 0) + q == 0 for _, t in terms for b, q in t):
             return _sum([build_monomial(c * coef, list(t) + others, node.shape) for c, t in terms])
     return None
 
