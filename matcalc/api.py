@@ -6,15 +6,16 @@
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .derive import differential, gradient, jacobian
 from .errors import UnsupportedError
-from .expr import Expr, deep, var
+from .expr import Expr, deep, ones, replace, var
 from .parse import parse
 from .printing import intermediates, latex_name, to_latex, to_text
 from .shapes import normalize_shape, show_shape, typecheck, unknown_variable
-from .simplify import simplify
+from .simplify import assume_symmetric, simplify
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,10 @@ class Derivative:
         return evaluate(self.result, values)
 
 
-def _prepare(f: str, wrt: str, shapes, vector: bool = False):
+def _prepare(f: str, wrt: str, shapes, vector: bool = False, symmetric=()):
     declared = dict(shapes or {})
-    typed, found = typecheck(parse(f), declared, scalar_result=True, columns=(wrt,) if vector else ())
+    typed, found = typecheck(parse(f), declared, scalar_result=True, columns=(wrt,) if vector else (),
+                             squares=tuple(symmetric))
     if wrt in found:
         x = var(wrt, found[wrt])
     elif wrt in declared:
@@ -101,24 +103,66 @@ def _name(typed: Expr, result: Expr, found: dict) -> list:
 
 
 @deep
-def derive(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
+def derive(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assume=(),
+           layout: str = "numerator") -> Derivative:
     """df/dwrt in closed form: the gradient for scalar f, the Jacobian for vector f and x.
 
     shapes: name -> () scalar, (n,) column vector, (m, n) matrix; dimensions may be
     names; what is not declared is inferred.
+    symmetric: names of symmetric matrix variables; the gradient of a symmetric one
+    is taken on the space of symmetric matrices, sym(G) = (G + G')/2.
+    assume: facts such as "rowsum(Y)=1" (rows of Y sum to one: one-hot labels).
+    layout: "numerator" (J_ij = df_i/dx_j, default) or "denominator" (its transpose).
     """
-    typed, x, found = _prepare(f, wrt, shapes)
+    if layout not in ("numerator", "denominator"):
+        raise UnsupportedError(f"layout is 'numerator' or 'denominator', not {layout!r}")
+    typed, x, found = _prepare(f, wrt, shapes, symmetric=symmetric)
     if typed.shape == (1, 1):
         result, kind = gradient(typed, x), "gradient"
     elif 1 in typed.shape and 1 in x.shape:
         result, kind = jacobian(typed, x), "jacobian"
+        if layout == "denominator":
+            result = result.T
     else:
         raise UnsupportedError(
             f"f is {show_shape(typed.shape)}, not a scalar, and {wrt} is {show_shape(x.shape)}: "
             f"differentiate a scalar such as sum(f), tr(f) or norm(f)^2; "
             f"a Jacobian needs a vector f and a vector {wrt}")
-    result = simplify(result)
+    sym = [var(name, found[name]) for name in symmetric if name in found]
+    for s in sym:
+        if s.shape[0] != s.shape[1]:
+            raise UnsupportedError(f"{s.attr} is {show_shape(s.shape)}: only a square matrix can be symmetric")
+    with assume_symmetric(s.attr for s in sym):
+        result = simplify(result)
+        if x in sym:   # the gradient on symmetric matrices: sym(G), not the Cookbook's 2G - diag(G)
+            result = simplify((result + result.T) / 2)
+        result = _apply_facts(result, assume, found)
     return Derivative(typed, wrt, result, kind, found, names=_name(typed, result, found))
+
+
+_ROWSUM = re.compile(r"\s*rowsum\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*=\s*1\s*$")
+
+
+def _apply_facts(result: Expr, assume, found: dict) -> Expr:
+    """Use what the caller declared: Y@ones(k, 1) = ones(n, 1) if rowsum(Y) = 1."""
+    mapping = {}
+    for fact in assume:
+        m = _ROWSUM.match(fact)
+        if not m:
+            raise UnsupportedError(f"unknown assumption {fact!r}; matcalc knows rowsum(Y)=1")
+        name = m.group(1)
+        if name not in found:
+            raise unknown_variable(name, found)
+        y = var(name, found[name])
+        mapping[y @ ones((y.shape[1], 1))] = ones((y.shape[0], 1))
+    if not mapping:
+        return result
+    for _ in range(4):   # replacing can expose another match after simplification
+        new = simplify(replace(result, mapping))
+        if new is result:
+            break
+        result = new
+    return result
 
 
 @deep

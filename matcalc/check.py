@@ -81,6 +81,7 @@ def _domains(f: Expr) -> dict:
 
 
 def random_values(sizes: dict, domains: dict, seed: int) -> dict:
+    """Seeded float64 inputs; domains: spd, positive, symmetric, rowsum1 (positive rows summing to 1)."""
     rng = np.random.default_rng(seed)
     values = {}
     for name, shape in sizes.items():
@@ -90,37 +91,59 @@ def random_values(sizes: dict, domains: dict, seed: int) -> dict:
             values[name] = g @ g.T + shape[0] * np.eye(shape[0])
         elif kind == "positive":
             values[name] = np.abs(rng.standard_normal(shape)) + 0.5
+        elif kind == "symmetric":
+            g = rng.standard_normal(shape)
+            values[name] = (g + g.T) / 2
+        elif kind == "rowsum1":
+            g = rng.uniform(0.1, 1.0, shape)
+            values[name] = g / g.sum(axis=1, keepdims=True)
         else:
             values[name] = rng.standard_normal(shape)
     return values
 
 
-def check(f: str, wrt: str, shapes=None, *, seed: int = 0, kind: str = "derive", direction: str = "V") -> CheckReport:
-    """Evaluate the closed form at random float64 inputs and compare with torch autograd."""
+def check(f: str, wrt: str, shapes=None, *, seed: int = 0, kind: str = "derive", direction: str = "V",
+          symmetric=(), assume=()) -> CheckReport:
+    """Evaluate the closed form at random float64 inputs and compare with torch autograd.
+
+    Symmetric variables get symmetric values, and the autograd reference for a
+    symmetric wrt differentiates through the parametrization (A + A')/2.
+    """
     import torch
 
-    build = {"derive": derive, "hessian": hessian, "hvp": lambda f, w, s: hvp(f, w, s, direction)}[kind]
+    def build(f, w, s):
+        if kind == "hessian":
+            return hessian(f, w, s)
+        if kind == "hvp":
+            return hvp(f, w, s, direction)
+        return derive(f, w, s, symmetric=symmetric, assume=assume)
+
     d = build(f, wrt, shapes)
     sizes = concrete_sizes(d.shapes)
-    concrete = {k: v for k, v in sizes.items() if k != direction or kind != "hvp"}
-    d_concrete = build(f, wrt, concrete)
-    values = random_values(sizes, _domains(d_concrete.f), seed)
+    d_concrete = build(f, wrt, sizes)
+    domains = _domains(d_concrete.f)
+    for name in symmetric:
+        if domains.get(name) != "spd":
+            domains[name] = "symmetric"
+    for fact in assume:
+        domains[fact.split("(")[1].split(")")[0].strip()] = "rowsum1"
+    values = random_values(sizes, domains, seed)
     with np.errstate(all="ignore"):
         got = np.asarray(run(d_concrete.result, values, NUMPY), dtype=np.float64)
-    want = _autograd(torch, d_concrete, values, direction)
+    want = _autograd(torch, d_concrete, values, direction, symmetric_wrt=wrt in symmetric)
     scale = max(1.0, float(np.abs(want).max(initial=0.0)))
     err = float(np.abs(got.reshape(want.shape) - want).max(initial=0.0)) / scale if got.size == want.size else float("inf")
     ok = bool(np.isfinite(err) and err <= TOLERANCE)
     return CheckReport(ok, err, wrt, sizes, d)
 
 
-def _autograd(torch, d: Derivative, values: dict, direction: str) -> np.ndarray:
+def _autograd(torch, d: Derivative, values: dict, direction: str, symmetric_wrt: bool = False) -> np.ndarray:
     backend = _torch_backend(torch)
     tensors = {k: torch.tensor(v, dtype=torch.float64) for k, v in values.items()}
     x0 = tensors[d.wrt]
 
     def f_of(x):
-        env = dict(tensors, **{d.wrt: x})
+        env = dict(tensors, **{d.wrt: (x + x.T) / 2 if symmetric_wrt else x})
         return run(d.f, env, backend)
 
     if d.kind == "gradient":

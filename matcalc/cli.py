@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     common(d)
     d.add_argument("vars", nargs="+", metavar="VAR", help="variables to differentiate by")
+    d.add_argument("--symmetric", action="append", default=[], metavar="NAME",
+                   help="NAME is a symmetric matrix: its gradient is sym(G) = (G + G')/2")
+    d.add_argument("--assume", action="append", default=[], metavar="FACT",
+                   help="a fact to use, e.g. \"rowsum(Y)=1\" (one-hot or row-stochastic Y)")
+    d.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
+                   help="Jacobian layout: numerator J_ij = df_i/dx_j (default) or its transpose")
     h = sub.add_parser("hessian", help="Hessian of scalar f with respect to a vector")
     common(h)
     h.add_argument("vars", nargs=1, metavar="VAR")
@@ -87,7 +93,8 @@ def _run(args) -> int:
 
     shapes = dict(parse_shape(s) for s in args.shape)
     if args.command == "derive":
-        results = [api.derive(args.expr, v, shapes) for v in args.vars]
+        results = [api.derive(args.expr, v, shapes, symmetric=args.symmetric, assume=args.assume,
+                              layout=args.layout) for v in args.vars]
     elif args.command == "hessian":
         results = [api.hessian(args.expr, args.vars[0], shapes)]
     else:
@@ -112,7 +119,9 @@ def _run(args) -> int:
     if args.check:
         from .check import check
         kind = {"derive": "derive", "hessian": "hessian", "hvp": "hvp"}[args.command]
-        reports = [check(args.expr, d.wrt, shapes, kind=kind, direction=getattr(args, "direction", "V")) for d in results]
+        extra = dict(symmetric=args.symmetric, assume=args.assume) if kind == "derive" else {}
+        reports = [check(args.expr, d.wrt, shapes, kind=kind, direction=getattr(args, "direction", "V"), **extra)
+                   for d in results]
         for r in reports:
             print(r)
         return 0 if all(r.ok for r in reports) else 1

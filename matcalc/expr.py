@@ -112,32 +112,43 @@ class OpInfo:
     shape: Callable
     elementwise: bool = False   # f applied entry by entry (or a broadcast binary op)
     function: bool = False      # written name(args) in the language
+    syntax: str = ""            # how it is written, for docs/functions.md
+    shape_doc: str = "same as the argument"
 
 
 ELEMENTWISE_FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "softplus",
                          "sqrt", "abs", "step", "sign")
 
+_BROADCAST = "NumPy broadcasting on 2-D (1×1 anywhere, 1×n over rows, n×1 over columns)"
+_SQUARE_TO_SCALAR = "square n×n → 1×1"
+
 OPS: dict[str, OpInfo] = {
-    "add": OpInfo(2, broadcast, elementwise=True),
-    "sub": OpInfo(2, broadcast, elementwise=True),
-    "mul": OpInfo(2, broadcast, elementwise=True),
-    "div": OpInfo(2, broadcast, elementwise=True),
-    "pow": OpInfo(2, _pow, elementwise=True),
-    "neg": OpInfo(1, _same, elementwise=True),
-    "matmul": OpInfo(2, _matmul),
-    "transpose": OpInfo(1, lambda dims, a: (a[1], a[0])),
-    "tr": OpInfo(1, lambda dims, a: _scalar(dims, _square(dims, a, "tr")), function=True),
-    "det": OpInfo(1, lambda dims, a: _scalar(dims, _square(dims, a, "det")), function=True),
-    "logdet": OpInfo(1, lambda dims, a: _scalar(dims, _square(dims, a, "logdet")), function=True),
-    "inv": OpInfo(1, lambda dims, a: _square(dims, a, "inv"), function=True),
-    "diag": OpInfo(1, _diag, function=True),
-    "diag_embed": OpInfo(1, _diag_embed, function=True),
-    "sum": OpInfo(1, _scalar, function=True),
-    "norm": OpInfo(1, _scalar, function=True),
-    "mean": OpInfo(1, _scalar, function=True),
-    "logsumexp": OpInfo(1, _scalar, function=True),
-    "softmax": OpInfo(1, _softmax, function=True),
-    **{name: OpInfo(1, _same, elementwise=True, function=True) for name in ELEMENTWISE_FUNCTIONS},
+    "add": OpInfo(2, broadcast, elementwise=True, syntax="A + B", shape_doc=_BROADCAST),
+    "sub": OpInfo(2, broadcast, elementwise=True, syntax="A - B", shape_doc=_BROADCAST),
+    "mul": OpInfo(2, broadcast, elementwise=True, syntax="A * B", shape_doc=_BROADCAST),
+    "div": OpInfo(2, broadcast, elementwise=True, syntax="A / B", shape_doc=_BROADCAST),
+    "pow": OpInfo(2, _pow, elementwise=True, syntax="A ^ p, A ** p", shape_doc="A's shape; p is 1×1"),
+    "neg": OpInfo(1, _same, elementwise=True, syntax="-A"),
+    "matmul": OpInfo(2, _matmul, syntax="A @ B", shape_doc="m×k @ k×n → m×n"),
+    "transpose": OpInfo(1, lambda dims, a: (a[1], a[0]), syntax="A', A.T", shape_doc="m×n → n×m"),
+    "tr": OpInfo(1, lambda dims, a: _scalar(dims, _square(dims, a, "tr")), function=True,
+                 syntax="tr(A), trace(A)", shape_doc=_SQUARE_TO_SCALAR),
+    "det": OpInfo(1, lambda dims, a: _scalar(dims, _square(dims, a, "det")), function=True,
+                  syntax="det(A)", shape_doc=_SQUARE_TO_SCALAR),
+    "logdet": OpInfo(1, lambda dims, a: _scalar(dims, _square(dims, a, "logdet")), function=True,
+                     syntax="logdet(A)", shape_doc=_SQUARE_TO_SCALAR + " (det A > 0)"),
+    "inv": OpInfo(1, lambda dims, a: _square(dims, a, "inv"), function=True,
+                  syntax="inv(A)", shape_doc="square n×n → n×n"),
+    "diag": OpInfo(1, _diag, function=True, syntax="diag(A)", shape_doc="square n×n → its diagonal, n×1"),
+    "diag_embed": OpInfo(1, _diag_embed, function=True, syntax="diag(v)", shape_doc="vector n×1 or 1×n → n×n"),
+    "sum": OpInfo(1, _scalar, function=True, syntax="sum(A)", shape_doc="→ 1×1 (all entries)"),
+    "norm": OpInfo(1, _scalar, function=True, syntax="norm(A)", shape_doc="→ 1×1 (Frobenius; Euclidean for vectors)"),
+    "mean": OpInfo(1, _scalar, function=True, syntax="mean(A)", shape_doc="→ 1×1 (all entries)"),
+    "logsumexp": OpInfo(1, _scalar, function=True, syntax="logsumexp(A)", shape_doc="→ 1×1 (all entries)"),
+    "softmax": OpInfo(1, _softmax, function=True, syntax="softmax(A)",
+                      shape_doc="same; each row normalized (an n×1 column with n > 1 is an error)"),
+    **{name: OpInfo(1, _same, elementwise=True, function=True, syntax=f"{name}(A)")
+       for name in ELEMENTWISE_FUNCTIONS},
 }
 
 LEAVES = frozenset({"var", "const", "ones", "zeros", "eye"})
@@ -325,3 +336,17 @@ def deep(fn):
         with deep_recursion():
             return fn(*args, **kwargs)
     return wrapper
+
+
+def replace(root: Expr, mapping: dict) -> Expr:
+    """root with every node in mapping replaced (shapes must agree); shared parts stay shared."""
+    out: dict = {}
+    for node in walk(root):
+        if node in mapping:
+            out[node] = mapping[node]
+        elif node.args:
+            args = tuple(out[a] for a in node.args)
+            out[node] = node if args == node.args else Expr(node.op, args, node.attr)
+        else:
+            out[node] = node
+    return out[root]

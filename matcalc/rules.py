@@ -104,11 +104,11 @@ def _diag_embed_vjp(y: Expr, G: Expr) -> Expr:
 
 
 RULES: dict[str, Rule] = {
-    "add": Rule("sum", "d(A + B) = dA + dB",
+    "add": Rule("addition", "d(A + B) = dA + dB",
                 vjp=(lambda y, G: G, lambda y, G: G),
                 jvp=(lambda y, t: t, lambda y, t: t),
                 jac=(lambda y, J: J, lambda y, J: J)),
-    "sub": Rule("difference", "d(A - B) = dA - dB",
+    "sub": Rule("subtraction", "d(A - B) = dA - dB",
                 vjp=(lambda y, G: G, lambda y, G: -G),
                 jvp=(lambda y, t: t, lambda y, t: -t),
                 jac=(lambda y, J: J, lambda y, J: -J)),

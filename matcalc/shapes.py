@@ -117,7 +117,7 @@ class _Inference:
             return d
         return self.dim_names.setdefault(d, DimVar(d))
 
-    def run(self, root: Syntax, scalar_result: bool, columns=()):
+    def run(self, root: Syntax, scalar_result: bool, columns=(), squares=()):
         shapes: dict[int, tuple] = {}
         for node in _postorder(root):
             shapes[id(node)] = self.visit(node, [shapes[id(a)] for a in node.args])
@@ -129,6 +129,9 @@ class _Inference:
         for name in columns:
             if name in self.found and name not in self.declared:
                 self.u.equal(self.found[name][1], 1, "")
+        for name in squares:
+            if name in self.found and name not in self.declared:
+                self.u.equal(self.found[name][0], self.found[name][1], "")
         return shapes
 
     def visit(self, node: Syntax, arg_shapes: list):
@@ -199,14 +202,15 @@ def _postorder(root: Syntax):
     return out
 
 
-def typecheck(root: Syntax, declared: dict, scalar_result: bool = False, columns=()):
+def typecheck(root: Syntax, declared: dict, scalar_result: bool = False, columns=(), squares=()):
     """(typed Expr, {name: shape}) for a syntax tree, inferring what is not declared.
 
     With scalar_result, an unsolved result shape is taken to be 1x1 (as for a gradient);
-    undeclared variables named in `columns` are taken to be column vectors (as for a Hessian).
+    undeclared variables named in `columns` are taken to be column vectors (as for a Hessian),
+    those in `squares` square (as for a symmetric matrix).
     """
     inf = _Inference(declared)
-    inf.run(root, scalar_result, columns)
+    inf.run(root, scalar_result, columns, squares)
     labels = inf.names()
     found = {name: tuple(inf.final(d, labels) for d in shape) for name, shape in inf.found.items()}
     built: dict[int, Expr] = {}

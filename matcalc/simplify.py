@@ -17,6 +17,8 @@ Three canonical forms do most of the work:
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections import Counter
 from typing import Callable, Optional
 
@@ -145,6 +147,23 @@ def canonical_product(node: Expr) -> Optional[Expr]:
     # a*b/c*a -> a^2*b/c ; 2*(3*a) -> 6*a ; x*x^-1 -> 1 ; v*eye(n) -> diag(v)
     coef, items = monomial(node)
     return build_monomial(coef, items, node.shape)
+
+
+def _odd(c: float) -> bool:
+    return abs(c) != 1
+
+
+def coefficient_into_sum(node: Expr) -> Optional[Expr]:
+    # 0.5*(2*A + 2*B) -> A + B : a coefficient goes into a sum when that leaves fewer coefficients
+    coef, items = monomial(node)
+    if not _odd(coef) or len(items) != 1 or items[0][1] != 1 or items[0][0].op not in ("add", "sub"):
+        return None
+    terms = _terms_of(items[0][0])
+    before = 1 + sum(_odd(c) for c, _ in terms)
+    after = sum(_odd(coef * c) for c, _ in terms)
+    if after >= before:
+        return None
+    return _sum([build_monomial(coef * c, list(t), _shape_of(t)) for c, t in terms]) * ones(node.shape)
 
 
 def distribute_to_cancel(node: Expr) -> Optional[Expr]:
@@ -306,13 +325,30 @@ def transpose_rule(node: Expr) -> Optional[Expr]:
         return a.args[1].T @ a.args[0].T
     if a.op == "neg":
         return -(a.args[0].T)
+    if a.op in ("add", "sub") and sum(not is_symmetric(b) for b in a.args) <= 1:
+        return Expr(a.op, tuple(b if is_symmetric(b) else b.T for b in a.args))   # (D + A)' -> D + A'
     return None   # (X@W - Y)' stays: pushing it into the sum would lose the shared X@W - Y
+
+
+SYMMETRIC_VARIABLES: contextvars.ContextVar = contextvars.ContextVar("symmetric", default=frozenset())
+
+
+@contextlib.contextmanager
+def assume_symmetric(names):
+    """Within the block, variables with these names are symmetric matrices (S' = S)."""
+    token = SYMMETRIC_VARIABLES.set(frozenset(names))
+    try:
+        yield
+    finally:
+        SYMMETRIC_VARIABLES.reset(token)
 
 
 def is_symmetric(e: Expr, depth: int = 0) -> bool:
     """Structurally symmetric: A'@A, A@D@A' with D symmetric, inv/elementwise of symmetric, ..."""
     if e.shape == SCALAR or e.op in ("eye", "diag_embed"):
         return True
+    if e.op == "var":
+        return e.attr in SYMMETRIC_VARIABLES.get()
     if e.shape[0] != e.shape[1] or depth > 32:
         return False
     if e.op in ("ones", "zeros"):
@@ -321,11 +357,16 @@ def is_symmetric(e: Expr, depth: int = 0) -> bool:
         chain: list = []
         _chain(e, chain)
         k = len(chain)
-        mirrored = all(chain[i] is _transposed(chain[k - 1 - i]) for i in range(k // 2))
+        mirrored = all(_mirror(chain[i], chain[k - 1 - i], depth) for i in range(k // 2))
         return mirrored and (k % 2 == 0 or is_symmetric(chain[k // 2], depth + 1))
     if e.op in ("add", "sub", "mul", "div", "neg", "inv", "pow") or e.op in ELEMENTWISE_FUNCTIONS:
         return all(is_symmetric(a, depth + 1) for a in e.args)
     return False
+
+
+def _mirror(a: Expr, b: Expr, depth: int) -> bool:
+    """a = b' (so that a@...@b reads the same transposed)."""
+    return a is _transposed(b) or (a is b and is_symmetric(a, depth + 1))
 
 
 def _transposed(e: Expr) -> Expr:
@@ -395,7 +436,8 @@ def _inverse_pair(outer: str, inner: str) -> Rewrite:
 
 
 RULES: dict[str, list] = {
-    "mul": [("distribute to cancel", distribute_to_cancel), ("canonical product", canonical_product)],
+    "mul": [("distribute to cancel", distribute_to_cancel), ("coefficient into sum", coefficient_into_sum),
+            ("canonical product", canonical_product)],
     "div": [("distribute to cancel", distribute_to_cancel), ("canonical product", canonical_product)],
     "neg": [("negated sum", negate_sum), ("canonical product", canonical_product)],
     "pow": [("power", pow_rule)],
