@@ -5,17 +5,12 @@
 "2*X'@(X@W - Y)"
 """
 from .api import Derivative, derive, hessian, hvp
+from .check import CheckReport, check  # torch is imported inside check(), never here
 from .errors import (LimitError, MatcalcError, ParseError, ShapeError, UnknownNameError,
                      UnsupportedError)
 from .evaluate import evaluate
 
 
-def check(f, wrt, shapes=None, **options):
-    """Compare derive(f, wrt, shapes) with torch autograd at random inputs; returns a CheckReport."""
-    from .check import check as _check  # torch is imported only here
-    return _check(f, wrt, shapes, **options)
-
-
-__all__ = ["derive", "hessian", "hvp", "evaluate", "check", "Derivative", "MatcalcError", "ParseError",
+__all__ = ["derive", "hessian", "hvp", "evaluate", "check", "Derivative", "CheckReport", "MatcalcError", "ParseError",
            "ShapeError", "UnknownNameError", "UnsupportedError", "LimitError"]
 __version__ = "0.1.0"
