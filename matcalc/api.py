@@ -120,7 +120,7 @@ def derive(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assume
     if typed.shape == (1, 1):
         result, kind = gradient(typed, x), "gradient"
     elif 1 in typed.shape and 1 in x.shape:
-        result, kind = jacobian(typed, x), "jacobian"
+        result, kind = jacobian(simplify(typed), x), "jacobian"   # diag(x)@a is x*a: vector steps only
         if layout == "denominator":
             result = result.T
     else:

@@ -71,7 +71,8 @@ class Printer:
         p = PRECEDENCE[e.op]
         left, right = e.args
         lp, rp = self.prec(left), self.prec(right)
-        left_needs = lp < p or (lp == p and p == 20 and self._mixed(left.op, e.op) and not _coefficient_led(left))
+        left_needs = lp < p or (lp == p and p == 20 and self._mixed(left.op, e.op) and not _coefficient_led(left)
+                                and not (e.op == "div" and right.shape == SCALAR))
         right_needs = rp < p or (rp == p and not self._associates(e, right))
         return self.parenthesize(left, left_needs), self.parenthesize(right, right_needs)
 

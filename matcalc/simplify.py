@@ -22,7 +22,7 @@ import contextvars
 from collections import Counter
 from typing import Callable, Optional
 
-from .expr import ELEMENTWISE_FUNCTIONS, SCALAR, Expr, call, const, is_one, is_zero, ones, zeros
+from .expr import ELEMENTWISE_FUNCTIONS, SCALAR, Expr, call, const, eye, is_one, is_zero, ones, zeros
 
 Rewrite = Callable[[Expr], Optional[Expr]]
 
@@ -87,12 +87,15 @@ def build_monomial(coef: float, items: list, shape) -> Expr:
     """The canonical expression of coef * prod(base^p), broadcast to shape."""
     if coef == 0 or any(is_zero(b) for b, _ in items):
         return zeros(shape)
-    items = _diag_from_eye(_sigmoid_from_exp(items))
+    items = _outer_product(_diag_from_eye(_sigmoid_from_exp(items)))
+    magnitude, divisor = abs(coef), None
+    reciprocal = 1 / magnitude
+    if magnitude < 1 and reciprocal == round(reciprocal) and any(p > 0 for _, p in items):
+        magnitude, divisor = 1.0, const(round(reciprocal))   # X/6 reads better than 0.166666666666667*X
     num = _product([_power(b, p) for b, p in items if p > 0])
-    den = _product([_power(b, -p) for b, p in items if p < 0])
-    magnitude = abs(coef)
+    den = _product(([divisor] if divisor is not None else []) + [_power(b, -p) for b, p in items if p < 0])
     if num is None:
-        num = const(magnitude)
+        num = ones(shape) if magnitude == 1 and den is None else const(magnitude)
     elif magnitude != 1:
         num = const(magnitude) * num
     out = num if den is None else num / den
@@ -101,6 +104,19 @@ def build_monomial(coef: float, items: list, shape) -> Expr:
     if out.shape != tuple(shape):
         out = out * ones(shape)
     return out
+
+
+def _outer_product(items: list) -> list:
+    """u * v' (a column times a row, broadcast) is the outer product u@v'."""
+    matrices = [(b, p) for b, p in items if b.shape != SCALAR]
+    if len(matrices) != 2 or any(p != 1 for _, p in matrices):
+        return items
+    (a, _), (b, _) = matrices
+    if a.shape[1] == 1 and b.shape[0] == 1 and a.shape[0] != 1 and b.shape[1] != 1:
+        return [(x, p) for x, p in items if x.shape == SCALAR] + [(a @ b, 1.0)]
+    if b.shape[1] == 1 and a.shape[0] == 1 and b.shape[0] != 1 and a.shape[1] != 1:
+        return [(x, p) for x, p in items if x.shape == SCALAR] + [(b @ a, 1.0)]
+    return items
 
 
 def _diag_from_eye(items: list) -> list:
@@ -259,6 +275,83 @@ def _sum(terms: list) -> Expr:
     return out
 
 
+def common_coefficient(node: Expr) -> Optional[Expr]:
+    # 2*A@x - 2*a -> 2*(A@x - a)
+    terms = _terms_of(node)
+    c = abs(terms[0][0])
+    if len(terms) < 2 or c == 1 or any(abs(t) != c for t, _ in terms):
+        return None
+    inner = _sum([build_monomial(t / c, list(items), _shape_of(items)) for t, items in terms])
+    return const(c) * inner * ones(node.shape) if inner.shape != node.shape else const(c) * inner
+
+
+def common_factor(node: Expr) -> Optional[Expr]:
+    # A'@x + A@x -> (A' + A)@x ; X'@A + X'@B -> X'@(A + B)
+    terms = _terms_of(node)
+    for side in (-1, 0):
+        groups: dict = {}
+        for i, (c, items) in enumerate(terms):
+            chain = _matmul_chain(items)
+            if chain is not None and len(chain[1]) >= 2:
+                groups.setdefault(chain[1][side], []).append(i)
+        shared = next(((f, idx) for f, idx in groups.items() if len(idx) >= 2), None)
+        if shared is None:
+            continue
+        factor, idx = shared
+        rests = []
+        for i in idx:
+            c, items = terms[i]
+            scalars, chain = _matmul_chain(items)
+            rest = _product_matmul(chain[:-1] if side == -1 else chain[1:])
+            rests.append(build_monomial(c, scalars + [(rest, 1.0)], rest.shape))
+        combined = _sum(rests) @ factor if side == -1 else factor @ _sum(rests)
+        others = [build_monomial(c, list(items), _shape_of(items)) for j, (c, items) in enumerate(terms) if j not in idx]
+        out = _sum([combined] + others)
+        return out if out.shape == node.shape else out * ones(node.shape)
+    return None
+
+
+def _matmul_chain(items):
+    """(scalar items, chain factors) of a term that is scalars times one matrix product, else None."""
+    matrices = [(b, p) for b, p in items if b.shape != SCALAR]
+    if len(matrices) != 1 or matrices[0][1] != 1 or matrices[0][0].op != "matmul":
+        return None
+    chain: list = []
+    _chain(matrices[0][0], chain)
+    return [(b, p) for b, p in items if b.shape == SCALAR], chain
+
+
+def expand_if_smaller(node: Expr) -> Optional[Expr]:
+    # -(y - 1)*s - y*(1 - s) -> s - y : multiply out products of sums when that shrinks the sum
+    terms = _terms_of(node)
+    expanded, changed = [], False
+    for c, items in terms:
+        k = next((i for i, (b, p) in enumerate(items) if p == 1 and b.op in ("add", "sub")), None)
+        if k is None or len(items) < 2:
+            expanded.append(build_monomial(c, list(items), _shape_of(items)))
+            continue
+        others = list(items[:k]) + list(items[k + 1:])
+        for c2, inner in _terms_of(items[k][0]):
+            expanded.append(build_monomial(c * c2, list(inner) + others, _shape_of(list(inner) + others)))
+        changed = True
+    if not changed:
+        return None
+    candidate = _sum(expanded)
+    candidate = canonical_sum(candidate if candidate.shape == node.shape else candidate * ones(node.shape))
+    return candidate if _size(candidate) < _size(node) else None
+
+
+def _size(e: Expr, cap: int = 300) -> int:
+    """Distinct nodes of e, counting at most `cap` (enough to compare two rewrites)."""
+    seen, stack = set(), [e]
+    while stack and len(seen) < cap:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack.extend(n.args)
+    return len(seen)
+
+
 def negate_sum(node: Expr) -> Optional[Expr]:
     # -(a - b) -> b - a
     return canonical_sum(node) if node.args[0].op in ("add", "sub") else None
@@ -309,6 +402,19 @@ def _product_matmul(chain: list) -> Expr:
     return out
 
 
+def diagonal_matmul(node: Expr) -> Optional[Expr]:
+    # diag(v)@M -> v*M ; M@diag(v) -> M*v' ; ones(m,k)@ones(k,n) -> k*ones(m,n)
+    a, b = node.args
+    if a.op == "diag_embed":
+        return _column(a.args[0]) * b
+    if b.op == "diag_embed":
+        return a * _column(b.args[0]).T
+    if a.op == "ones" and b.op == "ones":
+        k = a.shape[1]
+        return (const(k) if isinstance(k, int) else call("sum", ones((k, 1)))) * ones(node.shape)
+    return None
+
+
 # -------------------------------------------------------------------- transposes
 def transpose_rule(node: Expr) -> Optional[Expr]:
     # (A')' -> A ; s' -> s ; (A@B)' -> B'@A' ; (-A)' -> -A' ; ones(m,n)' -> ones(n,m)
@@ -325,8 +431,8 @@ def transpose_rule(node: Expr) -> Optional[Expr]:
         return a.args[1].T @ a.args[0].T
     if a.op == "neg":
         return -(a.args[0].T)
-    if a.op in ("add", "sub") and sum(not is_symmetric(b) for b in a.args) <= 1:
-        return Expr(a.op, tuple(b if is_symmetric(b) else b.T for b in a.args))   # (D + A)' -> D + A'
+    if a.op in ("add", "sub", "mul", "div") and sum(not is_symmetric(b) for b in a.args) <= 1:
+        return Expr(a.op, tuple(b if is_symmetric(b) else b.T for b in a.args))   # (D + A)' -> D + A', (c*A)' -> c*A'
     return None   # (X@W - Y)' stays: pushing it into the sum would lose the shared X@W - Y
 
 
@@ -417,6 +523,21 @@ def trace_rule(node: Expr) -> Optional[Expr]:
     return None
 
 
+def diag_of_diagonal(node: Expr) -> Optional[Expr]:
+    # diag(eye(n)) -> ones(n, 1) ; diag(diag(v)) -> v
+    a = node.args[0]
+    if a.op == "eye":
+        return ones(node.shape)
+    if a.op == "diag_embed":
+        return _column(a.args[0])
+    return None
+
+
+def diag_of_ones(node: Expr) -> Optional[Expr]:
+    # diag(ones(n, 1)) -> eye(n)
+    return eye(node.shape[0]) if node.args[0].op == "ones" else None
+
+
 def pow_rule(node: Expr) -> Optional[Expr]:
     # A^1 -> A ; A^0 -> ones ; (A^p)^q -> A^(p*q) for integer q ; 2^3 -> 8
     base, p = node.args
@@ -438,20 +559,25 @@ def _inverse_pair(outer: str, inner: str) -> Rewrite:
 RULES: dict[str, list] = {
     "mul": [("distribute to cancel", distribute_to_cancel), ("coefficient into sum", coefficient_into_sum),
             ("canonical product", canonical_product)],
-    "div": [("distribute to cancel", distribute_to_cancel), ("canonical product", canonical_product)],
+    "div": [("distribute to cancel", distribute_to_cancel), ("coefficient into sum", coefficient_into_sum),
+            ("canonical product", canonical_product)],
     "neg": [("negated sum", negate_sum), ("canonical product", canonical_product)],
     "pow": [("power", pow_rule)],
-    "add": [("sum of diagonals", sum_of_diagonals), ("canonical sum", canonical_sum)],
-    "sub": [("sum of diagonals", sum_of_diagonals), ("canonical sum", canonical_sum)],
-    "matmul": [("canonical matmul", canonical_matmul)],
+    "add": [("sum of diagonals", sum_of_diagonals), ("canonical sum", canonical_sum),
+            ("expand if smaller", expand_if_smaller), ("common coefficient", common_coefficient),
+            ("common factor", common_factor)],
+    "sub": [("sum of diagonals", sum_of_diagonals), ("canonical sum", canonical_sum),
+            ("expand if smaller", expand_if_smaller), ("common coefficient", common_coefficient),
+            ("common factor", common_factor)],
+    "matmul": [("diagonal matmul", diagonal_matmul), ("canonical matmul", canonical_matmul)],
     "transpose": [("transpose", transpose_rule)],
     "tr": [("trace of a scalar", _scalar_identity), ("trace", trace_rule)],
     "sum": [("sum of a scalar", _scalar_identity), ("sum", sum_rule)],
     "mean": [("mean of a scalar", _scalar_identity)],
     "det": [("det of a scalar", _scalar_identity)],
     "logsumexp": [("logsumexp of a scalar", _scalar_identity)],
-    "diag": [("diag of a scalar", _scalar_identity)],
-    "diag_embed": [("diag of a scalar", _scalar_identity)],
+    "diag": [("diag of a scalar", _scalar_identity), ("diag of a diagonal", diag_of_diagonal)],
+    "diag_embed": [("diag of a scalar", _scalar_identity), ("diag of ones", diag_of_ones)],
     "logdet": [("logdet of a scalar", _of_scalar(lambda a: call("log", a)))],
     "norm": [("norm of a scalar", _of_scalar(lambda a: call("abs", a)))],
     "inv": [("inverse of a scalar", _of_scalar(lambda a: 1 / a)), ("inverse of inverse", _inverse_pair("inv", "inv"))],
