@@ -14,6 +14,8 @@ EPILOG = """examples:
   matcalc derive "norm(X@W - Y)^2" W --shape X=5x3 --shape Y=5x2 --check
   matcalc derive "logdet(S) - tr(inv(S)@C)" S --latex
   matcalc derive "x*sigmoid(x)" x --shape x=5        (vector f: the Jacobian)
+  matcalc derive "logdet(S) - tr(inv(S)@C)" S --symmetric S --check
+  matcalc derive "-sum(Y*log(softmax(X@W)))" W --assume "rowsum(Y)=1"
   matcalc hessian "x'@A@x + sum(exp(x))" x
   matcalc hvp "norm(X@W - Y)^2" W V
 
