@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -60,8 +61,12 @@ class Derivative:
         return list(self.names)
 
     @deep
-    def latex(self, named: bool = False) -> str:
-        """LaTeX of the result: \\frac{\\partial f}{\\partial W} = ...  (named=True: with intermediates)."""
+    def latex(self, named: bool = False, steps: bool = False) -> str:
+        """LaTeX of the result: \\frac{\\partial f}{\\partial W} = ...  (named=True: with intermediates;
+        steps=True: the whole derivation, an `aligned` block)."""
+        if steps:
+            from .render import latex_aligned
+            return latex_aligned(self.derivation)
         wrt = to_latex(var(self.wrt, (1, 1)))
         if self.kind == "hessian":
             lhs = rf"\frac{{\partial^2 f}}{{\partial {wrt}^2}}"
@@ -78,6 +83,33 @@ class Derivative:
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex(named=bool(self.names))}$$"
+
+    def _repr_markdown_(self) -> str:
+        return f"$$\n{self.latex(named=bool(self.names))}\n$$"
+
+    def _repr_html_(self):
+        """MathML (no network, no script); None without latex2mathml, so Jupyter uses the LaTeX."""
+        from .render import html_table
+        named = self._named()
+        rows = [(latex_name(n), "=", to_latex(e, named), "") for n, e in self.names]
+        rows.append((self.latex().split(" = ", 1)[0], "=", to_latex(self.result, named), ""))
+        try:
+            return html_table(rows)
+        except UnsupportedError:
+            return None
+
+    @functools.cached_property
+    def derivation(self):
+        """The step-by-step derivation (steps.Derivation) of a gradient, computed on first use."""
+        if self.kind != "gradient":
+            raise UnsupportedError(f"step-by-step derivations are for gradients of scalar f, not a {self.kind}")
+        from .steps import derivation_of
+        return derivation_of(self.f, var(self.wrt, self.shapes[self.wrt]), self.shapes)
+
+    @property
+    def steps(self) -> list:
+        """The derivation's steps: each has .rule (its name), .identity, .node and .terms ((u, G), ...)."""
+        return list(self.derivation.steps)
 
     def evaluate(self, values: dict):
         from .evaluate import evaluate

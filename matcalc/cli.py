@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import MatcalcError, ShapeError
+from .errors import MatcalcError, ShapeError, UnsupportedError
 
 EPILOG = """examples:
   matcalc derive "norm(sigmoid(X@W1+b1)@W2+b2-Y)^2" W1
@@ -50,11 +50,18 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--latex", action="store_true", help="print LaTeX")
         p.add_argument("--inline", action="store_true", help="one expression, no named intermediates")
         p.add_argument("--check", action="store_true", help="compare with torch autograd at random inputs")
+        p.add_argument("--format", choices=("text", "latex", "markdown", "html"), default=None,
+                       help="output format (default text; html needs latex2mathml)")
+        p.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE (UTF-8)")
+        p.add_argument("--standalone", action="store_true", help="latex: a complete document for pdflatex")
+        p.add_argument("--ascii", action="store_true", help="text: the input language, no Unicode math")
 
     d = sub.add_parser("derive", help="gradient (scalar f) or Jacobian (vector f, vector x)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     common(d)
     d.add_argument("vars", nargs="+", metavar="VAR", help="variables to differentiate by")
+    d.add_argument("--steps", action="store_true",
+                   help="show the derivation step by step, df = tr(G' dX), each rule's identity in brackets")
     d.add_argument("--symmetric", action="append", default=[], metavar="NAME",
                    help="NAME is a symmetric matrix: its gradient is sym(G) = (G + G')/2")
     d.add_argument("--assume", action="append", default=[], metavar="FACT",
@@ -105,6 +112,8 @@ def _run(args) -> int:
     declared = {name for name, _ in (parse_shape(s) for s in args.shape)}
     shown = ", ".join(f"{k}: {show_shape(v)}" for k, v in first.shapes.items())
     note = "" if set(first.shapes) <= declared else "  (undeclared shapes inferred)"
+    if getattr(args, "steps", False) or args.format not in (None, "text") or args.output or args.ascii:
+        return _document(args, results, f"shapes: {shown}{note}", shapes)
     print(f"shapes: {shown}{note}")
     names = [] if args.inline else intermediates([d.result for d in results], forward=first.f, taken=first.shapes)
     named = {e: n for n, e in names}
@@ -133,3 +142,48 @@ def _run(args) -> int:
 def _latex_row(d, named, to_latex) -> str:
     lhs = d.latex().split(" = ", 1)[0]
     return f"{lhs} &= {to_latex(d.result, named)}"
+
+
+def _document(args, results, note: str, shapes: dict) -> int:
+    """--steps, --format, -o: the derivations (or the results) rendered as one document."""
+    from .render import render_all
+    fmt = args.format or "text"
+    ascii = args.ascii or (fmt == "text" and not args.output and not _takes_unicode(sys.stdout))
+    if getattr(args, "steps", False):
+        if args.symmetric or args.assume:
+            raise UnsupportedError("--steps derives the plain gradient; leave out --symmetric and --assume")
+        body = render_all([d.derivation for d in results], fmt, ascii=ascii, standalone=args.standalone, note=note)
+    else:
+        body = render_all([_no_steps(d) for d in results], fmt, ascii=ascii, standalone=args.standalone, note=note)
+    reports = []
+    if args.check:
+        from .check import check
+        kind = {"derive": "derive", "hessian": "hessian", "hvp": "hvp"}[args.command]
+        extra = dict(symmetric=args.symmetric, assume=args.assume) if kind == "derive" else {}
+        reports = [check(args.expr, d.wrt, shapes, kind=kind, direction=getattr(args, "direction", "V"), **extra)
+                   for d in results]
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as out:
+                out.write(body)
+        except OSError as e:
+            raise MatcalcError(f"cannot write {args.output}: {e.strerror}") from None
+    else:
+        sys.stdout.write(body)
+    for r in reports:   # a report would break a LaTeX or HTML document: stderr unless text
+        print(r, file=sys.stdout if fmt == "text" or args.output else sys.stderr)
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def _takes_unicode(stream) -> bool:
+    try:
+        "ᵀ⊙∂‖𝟏⇒−₁".encode(getattr(stream, "encoding", None) or "ascii")
+        return True
+    except (UnicodeEncodeError, LookupError):
+        return False
+
+
+def _no_steps(d):
+    """A derivation without steps: the format shows f, the named intermediates and the result."""
+    from .steps import Derivation
+    return Derivation(d, (), tuple(d.names))

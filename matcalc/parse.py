@@ -64,6 +64,7 @@ def parse(text: str) -> Syntax:
         raise LimitError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
     if not text.strip():
         raise ParseError("empty expression")
+    _check_nesting(text)
     try:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedCharacters as e:
@@ -71,8 +72,10 @@ def parse(text: str) -> Syntax:
                          f"column {e.column}\n{caret(text, e.pos_in_stream)}") from None
     except lark.exceptions.UnexpectedToken as e:
         if e.token.type == "$END":
-            raise ParseError(f"the expression ends too early (at column {len(text) + 1})\n"
-                             f"{caret(text + ' ', len(text))}") from None
+            end = len(text.rstrip())
+            line, col = position(text, end)
+            raise ParseError(f"the expression ends too early (at line {line}, column {col})\n"
+                             f"{caret(text + ' ', end)}") from None
         pos = e.token.start_pos
         line, col = position(text, pos)
         raise ParseError(f"unexpected {e.token.value!r} at line {line}, column {col}\n"
@@ -80,6 +83,19 @@ def parse(text: str) -> Syntax:
     except lark.exceptions.UnexpectedInput as e:  # any other parse failure
         raise ParseError(f"cannot parse the expression: {e}") from None
     return _to_syntax(tree, text)
+
+
+def _check_nesting(text: str) -> None:
+    """Parentheses nested deeper than MAX_DEPTH are refused before parsing."""
+    depth = deepest = 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth -= 1
+    if deepest > MAX_DEPTH:
+        raise LimitError(f"expression nested deeper than {MAX_DEPTH} levels (parentheses {deepest} deep)")
 
 
 def _to_syntax(tree, text: str) -> Syntax:

@@ -252,8 +252,17 @@ class LatexPrinter(Printer):
             return rf"\sqrt{{{self.sub(base)}}}"
         return f"{b}^{{{hadamard}{self.sub(p)}}}"
 
+    def prec(self, e: Expr) -> int:
+        # A^{-1} carries a superscript: a further ^ needs parentheses (no double superscripts)
+        if e.op == "inv" and e not in self.names:
+            return PRECEDENCE["transpose"]
+        return super().prec(e)
+
     def print_transpose(self, e):
         a = e.args[0]
+        if a.op == "inv" and a not in self.names:
+            inner = a.args[0]
+            return self.parenthesize(inner, self.prec(inner) < ATOM) + r"^{-\top}"
         return self.parenthesize(a, self.prec(a) < ATOM) + r"^\top"
 
     def print_inv(self, e):

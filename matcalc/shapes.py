@@ -17,6 +17,7 @@ from .errors import ShapeError, UnknownNameError, caret, did_you_mean
 from .expr import OPS, SCALAR, Expr, ShapeClash, const, eye, ones, var, zeros
 from .parse import FUNCTIONS, Syntax
 
+OPERATOR_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "^"}
 DIM_NAMES = ("n", "d", "h", "k", "m", "p", "q", "r", "s", "t", "u", "v", "w", "l")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -161,8 +162,9 @@ class _Inference:
         if len(node.args) == 2:
             left, right = node.args
             gap = text[left.end:right.start]
-            symbol = gap.strip() or node.op
-            at = left.end + (gap.find(symbol) if symbol in gap else 0)
+            symbol = OPERATOR_SYMBOLS.get(node.op, node.op)
+            found = gap.find(symbol)   # the gap may hold parentheses around the operands too
+            at = left.end + max(found, 0)
             return ShapeError(
                 f"{why}: in `{text[node.start:node.end]}`, `{text[left.start:left.end]}` is "
                 f"{self.show(arg_shapes[0])} and `{text[right.start:right.end]}` is {self.show(arg_shapes[1])}\n"

@@ -107,7 +107,8 @@ def build_monomial(coef: float, items: list, shape) -> Expr:
 
 
 def _outer_product(items: list) -> list:
-    """u * v' (a column times a row, broadcast) is the outer product u@v'."""
+    """u * v' (a column times a row, broadcast) is the outer product u@v'; so is u * (ones(n,1)@v')."""
+    items = [(_row_of_ones_product(b), p) if p == 1 and b.shape != SCALAR else (b, p) for b, p in items]
     matrices = [(b, p) for b, p in items if b.shape != SCALAR]
     if len(matrices) != 2 or any(p != 1 for _, p in matrices):
         return items
@@ -117,6 +118,17 @@ def _outer_product(items: list) -> list:
     if b.shape[1] == 1 and a.shape[0] == 1 and b.shape[0] != 1 and a.shape[1] != 1:
         return [(x, p) for x, p in items if x.shape == SCALAR] + [(b @ a, 1.0)]
     return items
+
+
+def _becomes_structured(b: Expr) -> bool:
+    return b.op in ("eye", "diag_embed") or _row_of_ones_product(b) is not b
+
+
+def _row_of_ones_product(b: Expr) -> Expr:
+    """ones(n,1)@r is r broadcast over n rows: r itself, as a factor of an elementwise product."""
+    if b.op == "matmul" and b.args[0].op == "ones" and b.args[0].shape[1] == 1 and b.args[1].shape[0] == 1:
+        return b.args[1]
+    return b
 
 
 def _diag_from_eye(items: list) -> list:
@@ -183,16 +195,22 @@ def coefficient_into_sum(node: Expr) -> Optional[Expr]:
 
 
 def distribute_to_cancel(node: Expr) -> Optional[Expr]:
-    # H*(a - Y/H) -> H*a - Y : distribute over a sum when a factor cancels in some term
+    # H*(a - Y/H) -> H*a - Y ; s*(eye(n) - ones(n,1)@s') -> diag(s) - s@s' : distribute over a sum
+    # when a factor cancels, or a column meets eye/diag/ones@row and becomes diag or an outer product
     coef, items = monomial(node)
     for i, (s, p) in enumerate(items):
         if p != 1 or s.op not in ("add", "sub"):
             continue
         others = items[:i] + items[i + 1:]
+        if not others:
+            return None
         outside = dict(others)
         terms = _terms_of(s)
-        if others and any(outside.get(b, 0) + q == 0 for _, t in terms for b, q in t):
-            return _sum([build_monomial(c * coef, list(t) + others, node.shape) for c, t in terms])
+        cancels = any(outside.get(b, 0) + q == 0 for _, t in terms for b, q in t)
+        structural = any(_becomes_structured(b) for _, t in terms for b, _ in t)
+        if cancels or (structural and any(b.shape[1] == 1 and b.shape[0] != 1 for b, _ in others)):
+            expanded = _sum([build_monomial(c * coef, list(t) + others, node.shape) for c, t in terms])
+            return expanded if expanded.shape == node.shape else expanded * ones(node.shape)
     return None
 
 

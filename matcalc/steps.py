@@ -44,6 +44,13 @@ class Derivation:
 def derivation(f: str, wrt: str, shapes: dict | None = None) -> Derivation:
     """The derivative of scalar f with each step of its trace-trick derivation."""
     typed, x, found = _prepare(f, wrt, shapes)
+    return derivation_of(typed, x, found)
+
+
+@deep
+def derivation_of(typed: Expr, x: Expr, found: dict) -> Derivation:
+    """The derivation for a typed f and variable x (what Derivative.steps uses)."""
+    wrt = x.attr
     if typed.shape != (1, 1):
         from .errors import UnsupportedError
         raise UnsupportedError("step-by-step derivations are for scalar f")
