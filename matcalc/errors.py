@@ -48,5 +48,6 @@ def position(text: str, offset: int) -> tuple[int, int]:
 
 def did_you_mean(name: str, known) -> str:
     """' (did you mean `x`?)' for the nearest known name, or ''."""
-    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    cutoff = 0.5 if len(name) <= 3 else 0.6   # W2 -> W1: short names differ in a larger share
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=cutoff)
     return f" (did you mean `{close[0]}`?)" if close else ""

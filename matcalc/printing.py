@@ -60,7 +60,11 @@ class Printer:
         return self.doprint(e, top=False)
 
     def prec(self, e: Expr) -> int:
-        return ATOM if e in self.names else precedence(e)
+        if e in self.names:
+            return ATOM
+        if e.op == "neg" and self.prec(e.args[0]) == PRECEDENCE["mul"]:
+            return PRECEDENCE["mul"]   # -a*b is printed bare: it binds like the product it is
+        return precedence(e)
 
     def parenthesize(self, e: Expr, needs: bool) -> str:
         s = self.sub(e)

@@ -1,0 +1,180 @@
+"""The formats of --steps: text (Unicode and ASCII), LaTeX (each formula parses; pdflatex compiles the
+standalone document when installed), Markdown, and HTML (headless Chromium renders every formula)."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+import matcalc
+from matcalc.cli import main
+from matcalc.identities import IDENTITIES
+from matcalc.render import render, render_all
+from matcalc.rules import RULES
+from matcalc.steps import derivation
+
+LECTURE = ("norm(X@W - Y)^2", "W", {"X": (5, 3), "W": (3, 2), "Y": (5, 2)})
+HOMEWORK = {"X": (100, 1), "W1": (1, 20), "W2": (20, 1), "b2": (100, 1), "Y": (100, 1), "b1": (1, 20)}
+NET = "norm(sigmoid(X@W1 + b1)@W2 + b2 - Y)^2"
+SAMPLES = [LECTURE, (NET, "W1", HOMEWORK), (NET, "b1", HOMEWORK), ("tr(X@A@X')", "X", None),
+           ("logdet(S) - tr(inv(S)@C)", "S", None), ("-sum(Y*log(softmax(X@W)))", "W", None),
+           ("w*x + b", "w", {"w": (), "x": (), "b": ()}), ("sum(sqrt(X)) + norm(X)", "X", None)]
+
+
+@pytest.fixture(scope="module")
+def derivations():
+    return [derivation(*s) for s in SAMPLES]
+
+
+def test_text_reads_like_the_lecture():
+    assert render(derivation(*LECTURE)) == (
+        "f = ‖XW − Y‖²\n"
+        "R = XW − Y\n"
+        "df = tr(2 Rᵀ dR)        [d‖A‖² = 2 tr(Aᵀ dA)]\n"
+        "   = tr(2 RᵀX dW)       [d(A − B) = dA − dB; d(AB) = dA B + A dB]\n"
+        "   = tr((2 XᵀR)ᵀ dW)    [tr(AB) = tr(BA)]\n"
+        "⇒ ∂f/∂W = 2 XᵀR\n")
+
+
+def test_elementwise_and_broadcast_steps(derivations):
+    text = render(derivations[2])
+    assert "dσ(A) = σ'(A) ⊙ dA" in text and "tr(Aᵀ(B ⊙ C)) = tr((A ⊙ B)ᵀC)" in text
+    assert "𝟏 db₁" in text and "⇒ ∂f/∂b₁ = 2 𝟏ᵀ(" in text
+    assert "tr(Xᵀ d(XA)) + tr((AᵀXᵀ)ᵀ d(Xᵀ))" in render(derivations[3])
+
+
+def test_ascii_is_ascii_and_the_input_language(derivations):
+    for dv in derivations:
+        text = render(dv, ascii=True)
+        assert text.isascii(), text
+    assert render(derivations[0], ascii=True).splitlines()[-1] == "=> df/dW = 2*X'@R"
+
+
+def test_long_lines_wrap_between_terms(monkeypatch):
+    import matcalc.render
+    monkeypatch.setattr(matcalc.render, "WIDTH", 50)
+    dv = derivation("sum(exp(X@w)) + norm(tanh(X@w))^2 + sum(sin(X@w)) + norm(X@w)", "w")
+    rows = render(dv).splitlines()
+    assert any(r.lstrip().startswith(("+ ", "− ")) for r in rows), "a long line continues on the next"
+
+
+def latex_formulas(dv):
+    from matcalc.render import latex_rows
+    return [re.sub(r"&&?|\\quad", " ", row) for row in latex_rows(dv)]
+
+
+def test_every_latex_formula_converts(derivations):
+    from latex2mathml.converter import convert
+    for dv in derivations:
+        for formula in latex_formulas(dv):
+            assert "merror" not in convert(formula), formula
+
+
+def test_latex_is_align_and_standalone_is_a_document(derivations):
+    body = render_all(derivations[:2], "latex")
+    assert body.count(r"\begin{align*}") == 2 and body.count(r"\end{align*}") == 2
+    doc = render_all(derivations[:2], "latex", standalone=True)
+    assert doc.startswith(r"\documentclass") and doc.rstrip().endswith(r"\end{document}")
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_standalone_latex_compiles(derivations, tmp_path):
+    (tmp_path / "d.tex").write_text(render_all(derivations, "latex", standalone=True), encoding="utf-8")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "d.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert (tmp_path / "d.pdf").stat().st_size > 1000
+
+
+def test_markdown_uses_display_blocks_katex_reads(derivations):
+    md = render_all(derivations, "markdown")
+    assert md.count("$$\n\\begin{aligned}") == len(derivations)
+    assert r"\operatorname*" not in md and "align*" not in md
+
+
+def test_identity_renderings_cover_every_rule():
+    names = {r.name for r in RULES.values()}
+    assert names <= set(IDENTITIES), f"add Unicode/LaTeX renderings for {sorted(names - set(IDENTITIES))}"
+
+
+def test_derivative_reprs_and_latex_steps():
+    d = matcalc.derive(*LECTURE)
+    assert d.latex(steps=True).startswith("\\begin{aligned}") and r"\Rightarrow" in d.latex(steps=True)
+    assert d._repr_markdown_().startswith("$$") and "<math" in d._repr_html_()
+
+
+def test_cli_steps_formats_and_output_file(tmp_path, capsys):
+    assert main(["derive", "norm(X@W - Y)^2", "W", "--steps"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("shapes:") and "⇒" in out or "=>" in out
+    target = tmp_path / "d.md"
+    assert main(["derive", "norm(X@W - Y)^2", "W", "X", "--steps", "--format", "markdown", "-o", str(target)]) == 0
+    assert target.read_text(encoding="utf-8").count("$$\n") == 4
+    assert main(["derive", "norm(X@W - Y)^2", "W", "--steps", "--ascii"]) == 0
+    assert capsys.readouterr().out.isascii()
+
+
+def test_cli_errors_exit_2(capsys, tmp_path):
+    assert main(["derive", "x*sigmoid(x)", "x", "--shape", "x=3", "--steps"]) == 2   # a Jacobian
+    assert main(["derive", "norm(X@W - Y)^2", "W", "--steps", "-o", str(tmp_path / "no" / "such.txt")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_derive_imports_neither_torch_nor_latex2mathml():
+    code = ("import sys; from matcalc.cli import main; "
+            "main(['derive', 'norm(X@W - Y)^2', 'W', '--steps', '--format', 'latex']); "
+            "assert 'torch' not in sys.modules and 'latex2mathml' not in sys.modules")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert run.returncode == 0, run.stderr
+
+
+# ------------------------------------------------------------------ html in a browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PROBE = """<script>
+const sizes = [...document.querySelectorAll('math')].map(m => {
+  const r = m.getBoundingClientRect(); return [r.width, r.height]; });
+const pre = document.createElement('pre'); pre.id = 'probe';
+pre.textContent = JSON.stringify({sizes, errors: document.querySelectorAll('merror').length});
+document.body.appendChild(pre);
+</script>"""
+
+
+def chromium(page: str, *args) -> str:
+    with tempfile.TemporaryDirectory() as profile, tempfile.TemporaryDirectory() as where:
+        path = os.path.join(where, "page.html")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(page)
+        run = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, f"file://{path}"],
+                             capture_output=True, text=True, timeout=90, cwd=where)
+        return run.stdout
+
+
+@pytest.fixture(scope="module")
+def page(derivations):
+    html = render_all(derivations, "html", note="shapes: inferred")
+    assert "<script" not in html and "http" not in html.replace("http://www.w3.org/1998/Math/MathML", "")
+    return html
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_html_every_formula_renders_in_chromium(page):
+    dom = chromium(page.replace("</body>", PROBE + "</body>"), "--dump-dom")
+    probe = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S).group(1).replace("&quot;", '"'))
+    assert probe["errors"] == 0
+    assert len(probe["sizes"]) == page.count("<math ") > 50
+    assert all(w > 0 and h > 0 for w, h in probe["sizes"]), probe["sizes"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_html_screenshot(page, tmp_path):
+    shot = tmp_path / "page.png"
+    chromium(page, f"--screenshot={shot}", "--window-size=1400,1000")
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, "a blank page compresses to almost nothing"
