@@ -149,6 +149,7 @@ def _document(args, results, note: str, shapes: dict) -> int:
     from .render import render_all
     fmt = args.format or "text"
     ascii = args.ascii or (fmt == "text" and not args.output and not _takes_unicode(sys.stdout))
+    note = note.replace("×", "x") if ascii and fmt == "text" else note
     if getattr(args, "steps", False):
         if args.symmetric or args.assume:
             raise UnsupportedError("--steps derives the plain gradient; leave out --symmetric and --assume")

@@ -102,10 +102,35 @@ def _size(shape):
 
 
 def jacobian(f: Expr, x: Expr) -> Expr:
-    """J with J_ij = d vec(f)_i / d vec(x)_j, for vector (or scalar) f and x."""
+    """J with J_ij = d vec(f)_i / d vec(x)_j, for vector (or scalar) f and x.
+
+    Forward propagation of vec-Jacobians through vector steps; where f passes through a
+    matrix that depends on x (inv(A + x@x')), J is read off the differential instead:
+    D f[v] is linear in v, and its Jacobian with respect to a fresh v is J.
+    """
+    try:
+        return _forward_jacobian(f, x)
+    except UnsupportedError:
+        v = Expr("var", (), _fresh_name(f, "v"), x.shape)
+        J = _forward_jacobian(differential(f, x, v), v)
+        if v in depends_on(J, v):
+            raise
+        return J
+
+
+def _fresh_name(f: Expr, stem: str) -> str:
+    taken = {n.attr for n in walk(f) if n.op == "var"}
+    name = stem
+    while name in taken:
+        name += "_"
+    return name
+
+
+def _forward_jacobian(f: Expr, x: Expr) -> Expr:
     n = _size(x.shape)
     if n is None or _size(f.shape) is None:
         raise UnsupportedError("a Jacobian needs a vector (or scalar) f and a vector variable")
+    f = vector_steps(f)
     dep = depends_on(f, x)
     if f not in dep:
         return zeros((_size(f.shape), n))
@@ -131,3 +156,76 @@ def jacobian(f: Expr, x: Expr) -> Expr:
             parts.append(part)
         jac[node] = _total(parts, (m, n))
     return jac[f]
+
+
+def vector_steps(f: Expr) -> Expr:
+    """f with matrix-times-vector products pushed inward, so that every step is a vector.
+
+    (A + B)@v -> A@v + B@v, (s*A)@v -> s*(A@v), (A@B)@v -> A@(B@v), and the mirror
+    images for a row on the left: the Jacobian driver then meets no matrix-valued
+    intermediate that depends on x in gradients like ((x'@A@x)*A)@x.
+    """
+    out: dict = {}
+    for node in walk(f):
+        args = tuple(out[a] for a in node.args)
+        new = node if args == node.args else Expr(node.op, args, node.attr)
+        if new.op == "matmul" and _size(new.shape) is not None:
+            a, b = new.args
+            new = _push_right(a, b) if b.shape[1] == 1 else _push_left(a, b)
+        out[node] = new
+    return out[f]
+
+
+def _push_right(m: Expr, v: Expr) -> Expr:
+    """m@v for a column v, distributed over m's sums, scalings and products."""
+    op = m.op
+    if op in ("add", "sub") and all(a.shape == m.shape for a in m.args):
+        return Expr(op, (_push_right(m.args[0], v), _push_right(m.args[1], v)))
+    if op == "neg":
+        return -_push_right(m.args[0], v)
+    if op == "mul" and (1, 1) in (m.args[0].shape, m.args[1].shape):
+        s, a = m.args if m.args[0].shape == (1, 1) else m.args[::-1]
+        return s * _push_right(a, v)
+    if op == "div" and m.args[1].shape == (1, 1):
+        return _push_right(m.args[0], v) / m.args[1]
+    if op == "matmul":
+        return _push_right(m.args[0], _push_right(m.args[1], v))
+    if op == "transpose":
+        return _push_right_transposed(m.args[0], v)
+    return m @ v
+
+
+def _push_right_transposed(m: Expr, v: Expr) -> Expr:
+    """m'@v, distributed: (A@B)'@v = B'@(A'@v), (A + B)'@v = A'@v + B'@v."""
+    op = m.op
+    if op == "transpose":
+        return _push_right(m.args[0], v)
+    if op == "matmul":
+        return _push_right(m.args[1].T, _push_right(m.args[0].T, v))
+    if op in ("add", "sub") and all(a.shape == m.shape for a in m.args):
+        return Expr(op, (_push_right(m.args[0].T, v), _push_right(m.args[1].T, v)))
+    if op == "neg":
+        return -_push_right(m.args[0].T, v)
+    if op == "mul" and (1, 1) in (m.args[0].shape, m.args[1].shape):
+        s, a = m.args if m.args[0].shape == (1, 1) else m.args[::-1]
+        return s * _push_right(a.T, v)
+    return m.T @ v
+
+
+def _push_left(u: Expr, m: Expr) -> Expr:
+    """u@m for a row u: the mirror image of _push_right."""
+    op = m.op
+    if u.shape[0] != 1:
+        return u @ m
+    if op in ("add", "sub") and all(a.shape == m.shape for a in m.args):
+        return Expr(op, (_push_left(u, m.args[0]), _push_left(u, m.args[1])))
+    if op == "neg":
+        return -_push_left(u, m.args[0])
+    if op == "mul" and (1, 1) in (m.args[0].shape, m.args[1].shape):
+        s, a = m.args if m.args[0].shape == (1, 1) else m.args[::-1]
+        return s * _push_left(u, a)
+    if op == "div" and m.args[1].shape == (1, 1):
+        return _push_left(u, m.args[0]) / m.args[1]
+    if op == "matmul":
+        return _push_left(_push_left(u, m.args[0]), m.args[1])
+    return u @ m

@@ -103,9 +103,8 @@ def lines(dv) -> tuple:
         E = D(group[0].node)
         for s in group:
             E = replace(E, {D(s.node): _expand(s.node, dict(s.terms), D)})
-        G = before[step.node]
-        expanded = shown[:at] + [(G, E)] + shown[at + 1:]
-        moved, broadcast = _move(step, G, after, D)
+        expanded = shown[:at] + [(shown[at][0], E)] + shown[at + 1:]   # G of the group's first node
+        moved, broadcast = _move(step, before[step.node], after, D)
         moved = shown[:at] + moved + shown[at + 1:]
         names = tuple(dict.fromkeys(s.rule for s in group))
         scalar = all(a.shape == SCALAR for a in step.node.args + (step.node,))

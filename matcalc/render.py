@@ -191,6 +191,11 @@ class LatexStepPrinter(DifferentialMixin, LatexPrinter):
     """LaTeX with \\mathrm{d}W for differentials (KaTeX and MathJax read it too)."""
     D_PREFIX = r"\mathrm{d}"
 
+    def print_matmul(self, e):
+        # X\,\mathrm{d}W: a thin space sets a differential apart, as in print
+        left, right = self.operands(e)
+        return rf"{left}\,{right}" if any(a in self.differentials for a in e.args) else f"{left} {right}"
+
     def print_transpose(self, e):
         return self._superscript(e.args[0], r"^\top")
 
@@ -276,7 +281,7 @@ def _rows(dv, style_name: str, width: int) -> list:
     rows += [(p.name(n), "=", p.doprint(e), "") for n, e in dv.names]
     for k, line in enumerate(shown):
         pieces = _join([p.doprint(term_expr(G, E, line.expanded)) for G, E in line.terms], style)
-        why = "; ".join(identity(w, style_name) for w in line.why)
+        why = (r";\quad " if style_name == "latex" else "; ").join(identity(w, style_name) for w in line.why)
         lhs, current, first = (style.df if k == 0 else ""), "", True
         for piece in pieces:
             if current and _visible(current) + _visible(piece) > width:
@@ -325,7 +330,10 @@ def latex_rows(dv) -> list:
     out = []
     for lhs, rel, rhs, why in _rows(dv, "latex", LATEX_WIDTH):
         row = f"{lhs} &= {rhs}".lstrip() if rel else rf"&\quad {rhs}"
-        out.append(row + (rf" && [\,{why}\,]" if why else ""))
+        if why and _visible(rhs) + _visible(why) > LATEX_WIDTH:   # a long row: the identity on the next
+            out += [row, rf"&& [\,{why}\,]"]
+        else:
+            out.append(row + (rf" && [\,{why}\,]" if why else ""))
     return out
 
 

@@ -86,6 +86,8 @@ def _matmul_jac_right(y: Expr, J: Expr):
         return a @ J                                           # vec(A@b) = A b
     if b.shape[0] == 1 and a.shape == (1, 1):
         return a * J
+    if b.shape == (1, 1) and a.shape[1] == 1:
+        return a @ J                                           # column times a scalar: a * s
     return None
 
 

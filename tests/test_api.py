@@ -183,3 +183,33 @@ def test_check_detects_a_wrong_rule(monkeypatch):
     monkeypatch.setitem(rules.RULES, "sigmoid", wrong)
     report = matcalc.check("sum(sigmoid(X@W))", "W")
     assert not report.ok
+
+
+THROUGH_MATRICES = [("(x'@A@x)^2", {"x": (4,), "A": (4, 4)}, {}),
+                    ("x'@A@x*sum(x)", {"x": (4,), "A": (4, 4)}, {}),
+                    ("logdet(A + x@x')", {"x": (3,), "A": (3, 3)}, {"A": "spd"}),
+                    ("(x'@A@x)/(x'@x)", {"x": (4,), "A": (4, 4)}, {})]
+
+
+@pytest.mark.parametrize("f, shapes, domain", THROUGH_MATRICES, ids=[c[0] for c in THROUGH_MATRICES])
+def test_hessian_by_double_derive_through_matrix_factors(f, shapes, domain):
+    """derive(str(derive(f, x)), x) when the gradient holds x-dependent matrices, e.g. ((x'@A@x)*A)@x."""
+    g = matcalc.derive(f, "x", shapes)
+    h = matcalc.derive(str(g), "x", shapes)
+    values = random_values(shapes, seed=17, domain=domain)
+    env = tensors(values)
+    fn = torch_f(g, values)
+    H = torch.autograd.functional.hessian(lambda x: fn(dict(env, x=x)).reshape(()), env["x"])
+    n = env["x"].numel()
+    np.testing.assert_allclose(matcalc.evaluate(str(h), values), H.reshape(n, n).numpy(),
+                               rtol=RTOL, atol=ATOL, err_msg=str(h))
+
+
+def test_jacobian_through_an_inverse_of_x():
+    shapes = {"x": (3,), "A": (3, 3), "b": (3,)}
+    d = matcalc.derive("inv(A + x@x')@b", "x", shapes)
+    values = random_values(shapes, seed=19, domain={"A": "spd"})
+    env = tensors(values)
+    fn = torch_f(d, values)
+    J = torch.autograd.functional.jacobian(lambda x: fn(dict(env, x=x)).reshape(-1), env["x"]).reshape(3, 3)
+    np.testing.assert_allclose(matcalc.evaluate(str(d), values), J.numpy(), rtol=RTOL, atol=ATOL, err_msg=str(d))
