@@ -19,7 +19,7 @@ OUTPUT = pathlib.Path(__file__).resolve().parent / "output" / "lecture_relu.md"
 def build() -> str:
     """The Markdown of the three derivations (what output/lecture_relu.md holds)."""
     derivations = [matcalc.derive(F, v, SHAPES).derivation for v in VARS]
-    head = f"# Lecture: f = norm(relu(X@W) - Y)^2\n\nShapes: X 10×4, W 4×4, Y 10×4.\n\n"
+    head = "# Lecture: f = norm(relu(X@W) - Y)^2\n\nShapes: X 10×4, W 4×4, Y 10×4.\n\n"
     return head + render_all(derivations, "markdown")
 
 

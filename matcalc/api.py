@@ -16,7 +16,8 @@ from .expr import Expr, deep, ones, replace, var
 from .parse import parse
 from .printing import intermediates, latex_name, to_latex, to_text
 from .shapes import normalize_shape, show_shape, typecheck, unknown_variable
-from .simplify import assume_symmetric, simplify
+from .algebra import assume_symmetric
+from .simplify import simplify
 
 
 @dataclass(frozen=True)

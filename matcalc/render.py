@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from .errors import UnsupportedError
-from .expr import SCALAR, Expr, deep
+from .expr import SCALAR, deep
 from .identities import identity
 from .lines import lines, term_expr
 from .printing import ATOM, PRECEDENCE, LatexPrinter, Printer, TextPrinter, format_number, latex_name, precedence

@@ -5,7 +5,7 @@ already simple and returns a replacement, or None to decline.  The engine owns
 recursion, memoization, the fixed point and a check that every rewrite keeps
 the node's shape; `fired` records which rules ran (for --steps and tests).
 
-Three canonical forms do most of the work:
+Three canonical forms (their representations live in algebra.py) do most of the work:
   products   c * a^p * b^q / ...   coefficient first, like bases merged, scalars first
   sums       like terms collected, constants folded, a positive term first
   matmuls    chains flattened, scalar factors pulled out, identities dropped
@@ -17,158 +17,20 @@ Three canonical forms do most of the work:
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 from collections import Counter
 from typing import Callable, Optional
 
-from .expr import ELEMENTWISE_FUNCTIONS, SCALAR, Expr, call, const, eye, is_one, is_zero, ones, zeros
+from .algebra import (as_column, becomes_structured, build_monomial, chain_factors,
+                      chain_product, dag_size, is_symmetric, matmul_chain, monomial, natural_shape, sum_of,
+                      terms_of)
+from .expr import SCALAR, Expr, call, const, eye, is_zero, ones, zeros
+
 
 Rewrite = Callable[[Expr], Optional[Expr]]
 
 
 class SimplifyBug(AssertionError):
     """A rewrite changed a node's shape (a bug in a rule, never the user's fault)."""
-
-
-# ---------------------------------------------------------------------- products
-def _integer(p: float) -> bool:
-    return float(p).is_integer()
-
-
-def monomial(e: Expr):
-    """(coefficient, [(base, exponent), ...]) of a product of powers, bases in first-appearance order."""
-    coef = 1.0
-    powers: dict[Expr, float] = {}
-
-    def collect(node: Expr, k: float):
-        nonlocal coef
-        op = node.op
-        if op == "mul":
-            collect(node.args[0], k)
-            collect(node.args[1], k)
-        elif op == "div":
-            collect(node.args[0], k)
-            collect(node.args[1], -k)
-        elif op == "neg" and _integer(k):
-            coef *= (-1.0) ** k
-            collect(node.args[0], k)
-        elif op == "const" and (node.value > 0 or _integer(k)):
-            coef *= node.value ** k if node.value != 0 or k > 0 else float("nan")
-        elif op == "ones":
-            pass  # the shape guard puts ones back where broadcasting needs it
-        elif op == "pow" and node.args[1].is_const and _integer(k):
-            base, p = node.args[0], node.args[1].value
-            if base.is_const or (base.op in ("mul", "div", "neg", "pow") and _integer(p)):
-                collect(base, k * p)
-            else:
-                powers[base] = powers.get(base, 0.0) + k * p
-        else:
-            powers[node] = powers.get(node, 0.0) + k
-
-    collect(e, 1.0)
-    items = [(b, p) for b, p in powers.items() if p != 0]
-    items.sort(key=lambda bp: bp[0].shape != SCALAR)  # stable: scalars first
-    return coef, items
-
-
-def _power(base: Expr, p: float) -> Expr:
-    return base if p == 1 else base ** const(p)
-
-
-def _product(factors: list) -> Optional[Expr]:
-    out = None
-    for f in factors:
-        out = f if out is None else out * f
-    return out
-
-
-def build_monomial(coef: float, items: list, shape) -> Expr:
-    """The canonical expression of coef * prod(base^p), broadcast to shape."""
-    if coef == 0 or any(is_zero(b) for b, _ in items):
-        return zeros(shape)
-    items = _outer_product(_diag_from_eye(_sigmoid_from_exp(items)))
-    magnitude, divisor = abs(coef), None
-    reciprocal = 1 / magnitude
-    if magnitude < 1 and reciprocal == round(reciprocal) and any(p > 0 for _, p in items):
-        magnitude, divisor = 1.0, const(round(reciprocal))   # X/6 reads better than 0.166666666666667*X
-    num = _product([_power(b, p) for b, p in items if p > 0])
-    den = _product(([divisor] if divisor is not None else []) + [_power(b, -p) for b, p in items if p < 0])
-    if num is None:
-        num = ones(shape) if magnitude == 1 and den is None else const(magnitude)
-    elif magnitude != 1:
-        num = const(magnitude) * num
-    out = num if den is None else num / den
-    if coef < 0:
-        out = -out
-    if out.shape != tuple(shape):
-        out = out * ones(shape)
-    return out
-
-
-def _outer_product(items: list) -> list:
-    """u * v' (a column times a row, broadcast) is the outer product u@v'; so is u * (ones(n,1)@v')."""
-    items = [(_row_of_ones_product(b), p) if p == 1 and b.shape != SCALAR else (b, p) for b, p in items]
-    matrices = [(b, p) for b, p in items if b.shape != SCALAR]
-    if len(matrices) != 2 or any(p != 1 for _, p in matrices):
-        return items
-    (a, _), (b, _) = matrices
-    if a.shape[1] == 1 and b.shape[0] == 1 and a.shape[0] != 1 and b.shape[1] != 1:
-        return [(x, p) for x, p in items if x.shape == SCALAR] + [(a @ b, 1.0)]
-    if b.shape[1] == 1 and a.shape[0] == 1 and b.shape[0] != 1 and a.shape[1] != 1:
-        return [(x, p) for x, p in items if x.shape == SCALAR] + [(b @ a, 1.0)]
-    return items
-
-
-def _becomes_structured(b: Expr) -> bool:
-    return b.op in ("eye", "diag_embed") or _row_of_ones_product(b) is not b
-
-
-def _row_of_ones_product(b: Expr) -> Expr:
-    """ones(n,1)@r is r broadcast over n rows: r itself, as a factor of an elementwise product."""
-    if b.op == "matmul" and b.args[0].op == "ones" and b.args[0].shape[1] == 1 and b.args[1].shape[0] == 1:
-        return b.args[1]
-    return b
-
-
-def _diag_from_eye(items: list) -> list:
-    """v * eye(n) -> diag(v) and v * diag(u) -> diag(v*u), for vectors v (the form Jacobians come in)."""
-    diagonal = next((b for b, p in items if p == 1 and b.op in ("eye", "diag_embed")), None)
-    if diagonal is None:
-        return items
-    n = diagonal.shape[0]
-    others = [(b, p) for b, p in items if b is not diagonal]
-    vectors = [(b, p) for b, p in others if b.shape != SCALAR]
-    if not vectors or not all(b.shape in ((n, 1), (1, n)) for b, _ in vectors):
-        return items
-    inner = [] if diagonal.op == "eye" else [_column(diagonal.args[0])]
-    v = _product([_power(_column(b), p) for b, p in vectors] + inner)
-    scalars = [(b, p) for b, p in others if b.shape == SCALAR]
-    return scalars + [(call("diag_embed", v), 1.0)]
-
-
-def _sigmoid_from_exp(items: list) -> list:
-    """exp(a)/(1 + exp(a)) -> sigmoid(a).
-
-    A lone 1/(1 + exp(a)) is left alone: simplification runs bottom-up, and the
-    exp(a) that pairs with it often sits one product further out.
-    """
-    for b, p in items:
-        if p != -1 or b.op != "add" or not any(is_one(x) for x in b.args):
-            continue
-        e = b.args[1] if is_one(b.args[0]) else b.args[0]
-        if e.op != "exp":
-            continue
-        a = e.args[0]
-        rest = [(x, q) for x, q in items if x is not b]
-        if (e, 1.0) in rest:
-            rest.remove((e, 1.0))
-            return rest + [(call("sigmoid", a), 1.0)]
-    return items
-
-
-def _column(v: Expr) -> Expr:
-    return v if v.shape[1] == 1 else v.T
 
 
 def canonical_product(node: Expr) -> Optional[Expr]:
@@ -186,12 +48,12 @@ def coefficient_into_sum(node: Expr) -> Optional[Expr]:
     coef, items = monomial(node)
     if not _odd(coef) or len(items) != 1 or items[0][1] != 1 or items[0][0].op not in ("add", "sub"):
         return None
-    terms = _terms_of(items[0][0])
+    terms = terms_of(items[0][0])
     before = 1 + sum(_odd(c) for c, _ in terms)
     after = sum(_odd(coef * c) for c, _ in terms)
     if after >= before:
         return None
-    return _sum([build_monomial(coef * c, list(t), _shape_of(t)) for c, t in terms]) * ones(node.shape)
+    return sum_of([build_monomial(coef * c, list(t), natural_shape(t)) for c, t in terms]) * ones(node.shape)
 
 
 def distribute_to_cancel(node: Expr) -> Optional[Expr]:
@@ -205,38 +67,19 @@ def distribute_to_cancel(node: Expr) -> Optional[Expr]:
         if not others:
             return None
         outside = dict(others)
-        terms = _terms_of(s)
+        terms = terms_of(s)
         cancels = any(outside.get(b, 0) + q == 0 for _, t in terms for b, q in t)
-        structural = any(_becomes_structured(b) for _, t in terms for b, _ in t)
+        structural = any(becomes_structured(b) for _, t in terms for b, _ in t)
         if cancels or (structural and any(b.shape[1] == 1 and b.shape[0] != 1 for b, _ in others)):
-            expanded = _sum([build_monomial(c * coef, list(t) + others, node.shape) for c, t in terms])
+            expanded = sum_of([build_monomial(c * coef, list(t) + others, node.shape) for c, t in terms])
             return expanded if expanded.shape == node.shape else expanded * ones(node.shape)
     return None
-
-
-# -------------------------------------------------------------------------- sums
-def _terms(node: Expr, sign: float, out: list):
-    if node.op == "add":
-        _terms(node.args[0], sign, out)
-        _terms(node.args[1], sign, out)
-    elif node.op == "sub":
-        _terms(node.args[0], sign, out)
-        _terms(node.args[1], -sign, out)
-    elif node.op == "neg":
-        _terms(node.args[0], -sign, out)
-    else:
-        coef, items = monomial(node)
-        rest = items[0][0] if len(items) == 1 and items[0][1] == 1 else None
-        if len(items) == 1 and rest is not None and rest.op in ("add", "sub") and abs(coef) == 1:
-            _terms(rest, sign * coef, out)   # -(a - b) + c  ->  -a + b + c
-        else:
-            out.append((sign * coef, tuple(items)))
 
 
 def canonical_sum(node: Expr) -> Optional[Expr]:
     # a + a -> 2*a ; a - a -> 0 ; 1 + 2 -> 3 ; -a + b -> b - a
     collected: dict[frozenset, list] = {}   # a*b and b*a are like terms
-    for coef, items in _terms_of(node):
+    for coef, items in terms_of(node):
         entry = collected.setdefault(frozenset(items), [0.0, items])
         entry[0] += coef
     terms = [(c, items) for c, items in collected.values() if c != 0]
@@ -247,69 +90,48 @@ def canonical_sum(node: Expr) -> Optional[Expr]:
     out = None
     for c, items in terms:
         if out is None:
-            out = build_monomial(c, list(items), _shape_of(items))
+            out = build_monomial(c, list(items), natural_shape(items))
         elif c > 0:
-            out = out + build_monomial(c, list(items), _shape_of(items))
+            out = out + build_monomial(c, list(items), natural_shape(items))
         else:
-            out = out - build_monomial(-c, list(items), _shape_of(items))
+            out = out - build_monomial(-c, list(items), natural_shape(items))
     return out if out.shape == node.shape else out * ones(node.shape)
-
-
-def _terms_of(node: Expr) -> list:
-    out: list = []
-    _terms(node, 1.0, out)
-    return out
-
-
-def _shape_of(items) -> tuple:
-    rows, cols = 1, 1
-    for b, _ in items:
-        rows = b.shape[0] if rows == 1 else rows
-        cols = b.shape[1] if cols == 1 else cols
-    return (rows, cols)
 
 
 def sum_of_diagonals(node: Expr) -> Optional[Expr]:
     # diag(u) + 2*diag(v) -> diag(u + 2*v)
     diagonal, others = [], []
-    for coef, items in _terms_of(node):
+    for coef, items in terms_of(node):
         matrices = [(b, p) for b, p in items if b.shape != SCALAR]
         if len(matrices) == 1 and matrices[0][1] == 1 and matrices[0][0].op == "diag_embed":
             scalars = [(b, p) for b, p in items if b.shape == SCALAR]
-            v = _column(matrices[0][0].args[0])
+            v = as_column(matrices[0][0].args[0])
             diagonal.append(build_monomial(coef, scalars + [(v, 1.0)], v.shape))
         else:
-            others.append(build_monomial(coef, list(items), _shape_of(items)))
+            others.append(build_monomial(coef, list(items), natural_shape(items)))
     if len(diagonal) < 2:
         return None
-    out = call("diag_embed", _sum(diagonal))
-    return _sum([out] + others) if others else out
-
-
-def _sum(terms: list) -> Expr:
-    out = terms[0]
-    for t in terms[1:]:
-        out = out + t
-    return out
+    out = call("diag_embed", sum_of(diagonal))
+    return sum_of([out] + others) if others else out
 
 
 def common_coefficient(node: Expr) -> Optional[Expr]:
     # 2*A@x - 2*a -> 2*(A@x - a)
-    terms = _terms_of(node)
+    terms = terms_of(node)
     c = abs(terms[0][0])
     if len(terms) < 2 or c == 1 or any(abs(t) != c for t, _ in terms):
         return None
-    inner = _sum([build_monomial(t / c, list(items), _shape_of(items)) for t, items in terms])
+    inner = sum_of([build_monomial(t / c, list(items), natural_shape(items)) for t, items in terms])
     return const(c) * inner * ones(node.shape) if inner.shape != node.shape else const(c) * inner
 
 
 def common_factor(node: Expr) -> Optional[Expr]:
     # A'@x + A@x -> (A' + A)@x ; X'@A + X'@B -> X'@(A + B)
-    terms = _terms_of(node)
+    terms = terms_of(node)
     for side in (-1, 0):
         groups: dict = {}
         for i, (c, items) in enumerate(terms):
-            chain = _matmul_chain(items)
+            chain = matmul_chain(items)
             if chain is not None and len(chain[1]) >= 2:
                 groups.setdefault(chain[1][side], []).append(i)
         shared = next(((f, idx) for f, idx in groups.items() if len(idx) >= 2), None)
@@ -319,55 +141,34 @@ def common_factor(node: Expr) -> Optional[Expr]:
         rests = []
         for i in idx:
             c, items = terms[i]
-            scalars, chain = _matmul_chain(items)
-            rest = _product_matmul(chain[:-1] if side == -1 else chain[1:])
+            scalars, chain = matmul_chain(items)
+            rest = chain_product(chain[:-1] if side == -1 else chain[1:])
             rests.append(build_monomial(c, scalars + [(rest, 1.0)], rest.shape))
-        combined = _sum(rests) @ factor if side == -1 else factor @ _sum(rests)
-        others = [build_monomial(c, list(items), _shape_of(items)) for j, (c, items) in enumerate(terms) if j not in idx]
-        out = _sum([combined] + others)
+        combined = sum_of(rests) @ factor if side == -1 else factor @ sum_of(rests)
+        others = [build_monomial(c, list(items), natural_shape(items)) for j, (c, items) in enumerate(terms) if j not in idx]
+        out = sum_of([combined] + others)
         return out if out.shape == node.shape else out * ones(node.shape)
     return None
 
 
-def _matmul_chain(items):
-    """(scalar items, chain factors) of a term that is scalars times one matrix product, else None."""
-    matrices = [(b, p) for b, p in items if b.shape != SCALAR]
-    if len(matrices) != 1 or matrices[0][1] != 1 or matrices[0][0].op != "matmul":
-        return None
-    chain: list = []
-    _chain(matrices[0][0], chain)
-    return [(b, p) for b, p in items if b.shape == SCALAR], chain
-
-
 def expand_if_smaller(node: Expr) -> Optional[Expr]:
     # -(y - 1)*s - y*(1 - s) -> s - y : multiply out products of sums when that shrinks the sum
-    terms = _terms_of(node)
+    terms = terms_of(node)
     expanded, changed = [], False
     for c, items in terms:
         k = next((i for i, (b, p) in enumerate(items) if p == 1 and b.op in ("add", "sub")), None)
         if k is None or len(items) < 2:
-            expanded.append(build_monomial(c, list(items), _shape_of(items)))
+            expanded.append(build_monomial(c, list(items), natural_shape(items)))
             continue
         others = list(items[:k]) + list(items[k + 1:])
-        for c2, inner in _terms_of(items[k][0]):
-            expanded.append(build_monomial(c * c2, list(inner) + others, _shape_of(list(inner) + others)))
+        for c2, inner in terms_of(items[k][0]):
+            expanded.append(build_monomial(c * c2, list(inner) + others, natural_shape(list(inner) + others)))
         changed = True
     if not changed:
         return None
-    candidate = _sum(expanded)
+    candidate = sum_of(expanded)
     candidate = canonical_sum(candidate if candidate.shape == node.shape else candidate * ones(node.shape))
-    return candidate if _size(candidate) < _size(node) else None
-
-
-def _size(e: Expr, cap: int = 300) -> int:
-    """Distinct nodes of e, counting at most `cap` (enough to compare two rewrites)."""
-    seen, stack = set(), [e]
-    while stack and len(seen) < cap:
-        n = stack.pop()
-        if n not in seen:
-            seen.add(n)
-            stack.extend(n.args)
-    return len(seen)
+    return candidate if dag_size(candidate) < dag_size(node) else None
 
 
 def negate_sum(node: Expr) -> Optional[Expr]:
@@ -375,19 +176,10 @@ def negate_sum(node: Expr) -> Optional[Expr]:
     return canonical_sum(node) if node.args[0].op in ("add", "sub") else None
 
 
-# ---------------------------------------------------------------------- matmuls
-def _chain(node: Expr, out: list):
-    for a in node.args:
-        if a.op == "matmul":
-            _chain(a, out)
-        else:
-            out.append(a)
-
-
 def canonical_matmul(node: Expr) -> Optional[Expr]:
     # (2*A)@B -> 2*(A@B) ; A@eye(n) -> A ; s@A -> s*A for a 1x1 s ; A@(B@C) -> A@B@C
     factors: list = []
-    _chain(node, factors)
+    chain_factors(node, factors)
     coef, scalars, chain, identity = 1.0, [], [], None
     for f in factors:
         if is_zero(f):
@@ -406,34 +198,26 @@ def canonical_matmul(node: Expr) -> Optional[Expr]:
             chain.append(matrix)
     if not chain and identity is not None:
         chain = [identity]
-    product = _product_matmul(chain) if chain else None
+    product = chain_product(chain) if chain else None
     if product is not None and product.shape != node.shape:
         return None   # dropping a 1x1 factor changed the shape: leave as is
     items = scalars + ([(product, 1.0)] if product is not None else [])
     return build_monomial(coef, items, node.shape)
 
 
-def _product_matmul(chain: list) -> Expr:
-    out = chain[0]
-    for f in chain[1:]:
-        out = out @ f
-    return out
-
-
 def diagonal_matmul(node: Expr) -> Optional[Expr]:
     # diag(v)@M -> v*M ; M@diag(v) -> M*v' ; ones(m,k)@ones(k,n) -> k*ones(m,n)
     a, b = node.args
     if a.op == "diag_embed":
-        return _column(a.args[0]) * b
+        return as_column(a.args[0]) * b
     if b.op == "diag_embed":
-        return a * _column(b.args[0]).T
+        return a * as_column(b.args[0]).T
     if a.op == "ones" and b.op == "ones":
         k = a.shape[1]
         return (const(k) if isinstance(k, int) else call("sum", ones((k, 1)))) * ones(node.shape)
     return None
 
 
-# -------------------------------------------------------------------- transposes
 def transpose_rule(node: Expr) -> Optional[Expr]:
     # (A')' -> A ; s' -> s ; (A@B)' -> B'@A' ; (-A)' -> -A' ; ones(m,n)' -> ones(n,m)
     a = node.args[0]
@@ -454,52 +238,6 @@ def transpose_rule(node: Expr) -> Optional[Expr]:
     return None   # (X@W - Y)' stays: pushing it into the sum would lose the shared X@W - Y
 
 
-SYMMETRIC_VARIABLES: contextvars.ContextVar = contextvars.ContextVar("symmetric", default=frozenset())
-
-
-@contextlib.contextmanager
-def assume_symmetric(names):
-    """Within the block, variables with these names are symmetric matrices (S' = S)."""
-    token = SYMMETRIC_VARIABLES.set(frozenset(names))
-    try:
-        yield
-    finally:
-        SYMMETRIC_VARIABLES.reset(token)
-
-
-def is_symmetric(e: Expr, depth: int = 0) -> bool:
-    """Structurally symmetric: A'@A, A@D@A' with D symmetric, inv/elementwise of symmetric, ..."""
-    if e.shape == SCALAR or e.op in ("eye", "diag_embed"):
-        return True
-    if e.op == "var":
-        return e.attr in SYMMETRIC_VARIABLES.get()
-    if e.shape[0] != e.shape[1] or depth > 32:
-        return False
-    if e.op in ("ones", "zeros"):
-        return True
-    if e.op == "matmul":
-        chain: list = []
-        _chain(e, chain)
-        k = len(chain)
-        mirrored = all(_mirror(chain[i], chain[k - 1 - i], depth) for i in range(k // 2))
-        return mirrored and (k % 2 == 0 or is_symmetric(chain[k // 2], depth + 1))
-    if e.op in ("add", "sub", "mul", "div", "neg", "inv", "pow") or e.op in ELEMENTWISE_FUNCTIONS:
-        return all(is_symmetric(a, depth + 1) for a in e.args)
-    return False
-
-
-def _mirror(a: Expr, b: Expr, depth: int) -> bool:
-    """a = b' (so that a@...@b reads the same transposed)."""
-    return a is _transposed(b) or (a is b and is_symmetric(a, depth + 1))
-
-
-def _transposed(e: Expr) -> Expr:
-    if e.op == "transpose":
-        return e.args[0]
-    return Expr("transpose", (e,))
-
-
-# --------------------------------------------------------------------- functions
 def _scalar_identity(node: Expr) -> Optional[Expr]:
     # tr(s) -> s, sum(s) -> s, det(s) -> s, diag(s) -> s for a 1x1 s
     a = node.args[0]
@@ -547,7 +285,7 @@ def diag_of_diagonal(node: Expr) -> Optional[Expr]:
     if a.op == "eye":
         return ones(node.shape)
     if a.op == "diag_embed":
-        return _column(a.args[0])
+        return as_column(a.args[0])
     return None
 
 
@@ -604,7 +342,6 @@ RULES: dict[str, list] = {
 }
 
 
-# ------------------------------------------------------------------------ engine
 def simplify(root: Expr, fired: Optional[Counter] = None, memo: Optional[dict] = None) -> Expr:
     """The canonical simplified form of root; `fired` counts the rules that ran."""
     memo = {} if memo is None else memo
