@@ -53,7 +53,13 @@ def _grammar_text() -> str:
 
 @lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
-    return lark.Lark(_grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    # cache=True: Lark keeps the LALR tables in the temp folder, keyed by the grammar's hash,
+    # which saves most of the CLI's start-up time; any failure to cache falls back to building them.
+    options = dict(parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    try:
+        return lark.Lark(_grammar_text(), cache=True, **options)
+    except OSError:
+        return lark.Lark(_grammar_text(), **options)
 
 
 def parse(text: str) -> Syntax:
