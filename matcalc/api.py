@@ -159,8 +159,8 @@ def derive(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assume
     else:
         raise UnsupportedError(
             f"f is {show_shape(typed.shape)}, not a scalar, and {wrt} is {show_shape(x.shape)}: "
-            f"differentiate a scalar such as sum(f), tr(f) or norm(f)^2; "
-            f"a Jacobian needs a vector f and a vector {wrt}")
+            f"differentiate a scalar such as sum(f), tr(f) or norm(f)^2; Jacobians need a vector f "
+            f"and a vector {wrt}; for second derivatives use hessian (vector {wrt}) or hvp (matrix {wrt})")
     sym = [var(name, found[name]) for name in symmetric if name in found]
     for s in sym:
         if s.shape[0] != s.shape[1]:

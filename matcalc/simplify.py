@@ -263,7 +263,24 @@ def sum_rule(node: Expr) -> Optional[Expr]:
     coef, items = monomial(a)
     if coef != 1 and items:
         return const(coef) * call("sum", build_monomial(1.0, items, a.shape))
-    return None
+    return sum_of_outer(items)
+
+
+def _is_outer(e: Expr) -> bool:
+    return e.op == "matmul" and e.args[0].shape[1] == 1 and e.args[1].shape[0] == 1 and 1 not in e.shape
+
+
+def sum_of_outer(items: list) -> Optional[Expr]:
+    # sum((u@r)*M) -> u'@M@r' ; sum(u@r) -> sum(u)*sum(r) : the trace trick, back to vectors
+    scalars = [(b, p) for b, p in items if b.shape == SCALAR]
+    matrices = [(b, p) for b, p in items if b.shape != SCALAR]
+    outer = next((b for b, p in matrices if p == 1 and _is_outer(b)), None)
+    if outer is None or len(matrices) > 2 or any(p != 1 for _, p in matrices):
+        return None
+    u, r = outer.args
+    others = [b for b, _ in matrices if b is not outer]
+    core = u.T @ others[0] @ r.T if others else call("sum", u) * call("sum", r)
+    return build_monomial(1.0, scalars + [(core, 1.0)], SCALAR)
 
 
 def trace_rule(node: Expr) -> Optional[Expr]:

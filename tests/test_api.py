@@ -188,7 +188,8 @@ def test_check_detects_a_wrong_rule(monkeypatch):
 THROUGH_MATRICES = [("(x'@A@x)^2", {"x": (4,), "A": (4, 4)}, {}),
                     ("x'@A@x*sum(x)", {"x": (4,), "A": (4, 4)}, {}),
                     ("logdet(A + x@x')", {"x": (3,), "A": (3, 3)}, {"A": "spd"}),
-                    ("(x'@A@x)/(x'@x)", {"x": (4,), "A": (4, 4)}, {})]
+                    ("(x'@A@x)/(x'@x)", {"x": (4,), "A": (4, 4)}, {}),
+                    ("a'@((a'@A@(x + a))*A@(x + a))", {"x": (4,), "a": (4,), "A": (4, 4)}, {})]
 
 
 @pytest.mark.parametrize("f, shapes, domain", THROUGH_MATRICES, ids=[c[0] for c in THROUGH_MATRICES])
