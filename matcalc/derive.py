@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .errors import UnsupportedError
 from .expr import Expr, call, eye, is_vector, ones, walk, zeros
-from .rules import rule_for
+from .rules import rule_for, vec
 
 
 def depends_on(root: Expr, x: Expr) -> set:
@@ -192,6 +192,8 @@ def _push_right(m: Expr, v: Expr) -> Expr:
         return _push_right(m.args[0], _push_right(m.args[1], v))
     if op == "transpose":
         return _push_right_transposed(m.args[0], v)
+    if op == "diag_embed":
+        return vec(m.args[0]) * v                       # diag(u)@v = u*v
     return m @ v
 
 
@@ -228,4 +230,6 @@ def _push_left(u: Expr, m: Expr) -> Expr:
         return _push_left(u, m.args[0]) / m.args[1]
     if op == "matmul":
         return _push_left(_push_left(u, m.args[0]), m.args[1])
+    if op == "diag_embed":
+        return u * vec(m.args[0]).T                     # u@diag(w) = u*w'
     return u @ m
