@@ -116,13 +116,20 @@ def sum_of_diagonals(node: Expr) -> Optional[Expr]:
 
 
 def common_coefficient(node: Expr) -> Optional[Expr]:
-    # 2*A@x - 2*a -> 2*(A@x - a)
+    # 2*A@x - 2*a -> 2*(A@x - a) ; A/s + B/s -> (A + B)/s for a scalar s
     terms = terms_of(node)
-    c = abs(terms[0][0])
-    if len(terms) < 2 or c == 1 or any(abs(t) != c for t, _ in terms):
+    if len(terms) < 2:
         return None
-    inner = sum_of([build_monomial(t / c, list(items), natural_shape(items)) for t, items in terms])
-    return const(c) * inner * ones(node.shape) if inner.shape != node.shape else const(c) * inner
+    c = abs(terms[0][0])
+    if any(abs(t) != c for t, _ in terms):
+        c = 1.0
+    shared = [(b, p) for b, p in terms[0][1] if b.shape == SCALAR and all((b, p) in items for _, items in terms[1:])]
+    if c == 1 and not shared:
+        return None
+    inner = sum_of([build_monomial(t / c, [bp for bp in items if bp not in shared],
+                                   natural_shape([bp for bp in items if bp not in shared])) for t, items in terms])
+    out = build_monomial(c, shared + [(inner, 1.0)], node.shape)
+    return out
 
 
 def common_factor(node: Expr) -> Optional[Expr]:

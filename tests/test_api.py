@@ -214,3 +214,26 @@ def test_jacobian_through_an_inverse_of_x():
     fn = torch_f(d, values)
     J = torch.autograd.functional.jacobian(lambda x: fn(dict(env, x=x)).reshape(-1), env["x"]).reshape(3, 3)
     np.testing.assert_allclose(matcalc.evaluate(str(d), values), J.numpy(), rtol=RTOL, atol=ATOL, err_msg=str(d))
+
+
+# Golden strings guard readability of the ML losses, on top of an autograd check each.
+READABLE_ML = [
+    ("-y'@log(sigmoid(X@w)) - (1-y)'@log(1-sigmoid(X@w))", "w", {"y": (6,), "X": (6, 3), "w": (3,)},
+     {"y": "unit"}, "X'@(sigmoid(X@w) - y)"),
+    ("norm(X@w - y)^2 + lam*norm(w)^2", "w", {"X": (6, 3), "w": (3,), "y": (6,), "lam": ()}, None,
+     "2*(lam*w + X'@(X@w - y))"),
+    ("mean((X@W - Y)^2)", "W", {"X": (6, 3), "W": (3, 2), "Y": (6, 2)}, None, "X'@(X@W - Y)/6"),
+    ("norm(M*(X - U@V'))^2", "U", {"M": (5, 4), "X": (5, 4), "U": (5, 2), "V": (4, 2)}, None,
+     "-2*(M^2*(X - U@V'))@V"),
+    ("-logdet(P) + (x-m)'@P@(x-m)", "P", {"P": (4, 4), "x": (4,), "m": (4,)}, {"P": "spd"},
+     "(x - m)@(x - m)' - inv(P)'"),
+    ("sqrt((x-m)'@inv(S)@(x-m))", "x", {"S": (4, 4), "x": (4,), "m": (4,)}, {"S": "spd"},
+     "(inv(S)' + inv(S))@(x - m)/(2*sqrt((x - m)'@inv(S)@(x - m)))"),
+]
+
+
+@pytest.mark.parametrize("f, wrt, shapes, domain, text", READABLE_ML, ids=[r[0] for r in READABLE_ML])
+def test_ml_gradient_reads_as_the_textbook(f, wrt, shapes, domain, text):
+    from torch_oracle import assert_derivative_matches
+    assert_derivative_matches(f, wrt, shapes, seed=23, domain=domain)
+    assert str(matcalc.derive(f, wrt, shapes)) == text
