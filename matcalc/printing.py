@@ -59,11 +59,15 @@ class Printer:
     def sub(self, e: Expr) -> str:
         return self.doprint(e, top=False)
 
+    inverse_as_superscript = False   # A^{-1}, A⁻¹: another superscript on it needs parentheses
+
     def prec(self, e: Expr) -> int:
         if e in self.names:
             return ATOM
         if e.op == "neg" and self.prec(e.args[0]) == PRECEDENCE["mul"]:
             return PRECEDENCE["mul"]   # -a*b is printed bare: it binds like the product it is
+        if e.op == "inv" and self.inverse_as_superscript:
+            return PRECEDENCE["transpose"]
         return precedence(e)
 
     def parenthesize(self, e: Expr, needs: bool) -> str:
@@ -256,11 +260,7 @@ class LatexPrinter(Printer):
             return rf"\sqrt{{{self.sub(base)}}}"
         return f"{b}^{{{hadamard}{self.sub(p)}}}"
 
-    def prec(self, e: Expr) -> int:
-        # A^{-1} carries a superscript: a further ^ needs parentheses (no double superscripts)
-        if e.op == "inv" and e not in self.names:
-            return PRECEDENCE["transpose"]
-        return super().prec(e)
+    inverse_as_superscript = True
 
     def print_transpose(self, e):
         a = e.args[0]

@@ -79,6 +79,8 @@ def unicode_name(name: str) -> str:
 class UnicodeMath(Printer):
     """Math as a lecture writes it in plain text: XᵀR, A ⊙ B, ‖R‖², σ(Z), juxtaposition for @."""
 
+    inverse_as_superscript = True
+
     def name(self, n):
         return unicode_name(n)
 
@@ -163,6 +165,9 @@ class UnicodeMath(Printer):
 
     def print_transpose(self, e):
         a = e.args[0]
+        if a.op == "inv" and a not in self.names:
+            inner = a.args[0]
+            return self.parenthesize(inner, self.prec(inner) < ATOM) + "⁻ᵀ"
         return self.parenthesize(a, self.prec(a) < ATOM) + "ᵀ"
 
     def print_inv(self, e):
