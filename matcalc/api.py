@@ -47,7 +47,8 @@ class Derivative:
         lines.append(f"{self.symbol()} = {to_text(self.result, named)}")
         return "\n".join(lines)
 
-    def symbol(self, ascii: bool = True) -> str:
+    def symbol(self) -> str:
+        """The left-hand side in plain text: df/dW, d2f/dx2, hvp(f, W)[V]."""
         if self.kind == "hvp":
             return f"hvp(f, {self.wrt})[{self.direction}]"
         if self.kind == "hessian":

@@ -151,7 +151,6 @@ OPS: dict[str, OpInfo] = {
        for name in ELEMENTWISE_FUNCTIONS},
 }
 
-LEAVES = frozenset({"var", "const", "ones", "zeros", "eye"})
 
 
 # ------------------------------------------------------------------------ node

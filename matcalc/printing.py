@@ -25,7 +25,6 @@ PRECEDENCE = {
     "transpose": 50,
 }
 ATOM = 60
-PRODUCT_OPS = ("matmul", "mul", "div")
 FUNCTION_NAMES = {"diag_embed": "diag"}
 
 
@@ -301,7 +300,6 @@ def to_latex(e: Expr, names: Optional[dict] = None) -> str:
 
 
 # -------------------------------------------------------------- intermediates
-TRIVIAL = frozenset({"var", "const", "ones", "zeros", "eye"})
 FAMILIES = (("H", lambda e: e.op in ELEMENTWISE_NAMES or e.op == "softmax"),
             ("R", lambda e: e.op in ("add", "sub")),
             ("Z", lambda e: e.op == "matmul"),
