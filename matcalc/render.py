@@ -201,16 +201,6 @@ class LatexStepPrinter(DifferentialMixin, LatexPrinter):
         left, right = self.operands(e)
         return rf"{left}\,{right}" if any(a in self.differentials for a in e.args) else f"{left} {right}"
 
-    def print_transpose(self, e):
-        return self._superscript(e.args[0], r"^\top")
-
-    def print_inv(self, e):
-        return self._superscript(e.args[0], "^{-1}")
-
-    def _superscript(self, a, sup):
-        # {S^{-1}}^\top: LaTeX refuses a double superscript
-        base = self.parenthesize(a, self.prec(a) < ATOM)
-        return ("{" + base + "}" if a.op in ("inv", "transpose", "pow") and a not in self.names else base) + sup
 
 
 # ------------------------------------------------------------------ styles
@@ -241,14 +231,8 @@ class Ascii(Style):
     printer = AsciiPrinter
     implies, minus = "=> ", " - "
 
-    def gradient(self, wrt):
-        return f"df/d{wrt}"
-
-    def hessian(self, wrt):
-        return f"d2f/d{wrt}2"
-
-    def hvp(self, wrt, v):
-        return f"hvp(f, {wrt})[{v}]"
+    def symbol(self, d) -> str:
+        return d.symbol()   # the plain-text left side the Derivative itself prints
 
 
 class Latex(Style):

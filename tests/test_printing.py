@@ -218,23 +218,26 @@ def test_homework_gradient_in_terms_of_names(homework_w2):
     assert _definitions(homework_w2)["df/dW2"] == "2*H'@R"
 
 
-def test_homework_definitions_evaluate_consistently(homework_w2):
-    """Evaluating H, then R, then 2*H'@R from the text equals evaluating the result."""
-    vals = random_values(HW_SHAPES, seed=3)
-    defs = _definitions(homework_w2)
+def _named_env(d, vals):
+    """The definitions of d.text(), and the values with H, then R, evaluated from their text."""
+    defs = _definitions(d)
     env = dict(vals)
     env["H"] = matcalc.evaluate(defs["H"], env)
     env["R"] = matcalc.evaluate(defs["R"], env)
+    return defs, env
+
+
+def test_homework_definitions_evaluate_consistently(homework_w2):
+    """Evaluating H, then R, then 2*H'@R from the text equals evaluating the result."""
+    vals = random_values(HW_SHAPES, seed=3)
+    defs, env = _named_env(homework_w2, vals)
     assert close(matcalc.evaluate(defs["df/dW2"], env), matcalc.evaluate(homework_w2.result, vals))
 
 
 def test_homework_named_text_matches_autograd(homework_w2):
     """The named form evaluates to torch's gradient."""
     vals = random_values(HW_SHAPES, seed=4)
-    defs = _definitions(homework_w2)
-    env = dict(vals)
-    env["H"] = matcalc.evaluate(defs["H"], env)
-    env["R"] = matcalc.evaluate(defs["R"], env)
+    defs, env = _named_env(homework_w2, vals)
     want = torch_grad(HOMEWORK, "W2", vals)
     assert np.allclose(matcalc.evaluate(defs["df/dW2"], env), want, rtol=1e-8, atol=1e-10)
 
