@@ -174,14 +174,14 @@ def derive(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assume
     return Derivative(typed, wrt, result, kind, found, names=_name(typed, result, found))
 
 
-_ROWSUM = re.compile(r"\s*rowsum\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*=\s*1\s*$")
+ROWSUM_FACT = re.compile(r"\s*rowsum\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*=\s*1\s*$")
 
 
 def _apply_facts(result: Expr, assume, found: dict) -> Expr:
     """Use what the caller declared: Y@ones(k, 1) = ones(n, 1) if rowsum(Y) = 1."""
     mapping = {}
     for fact in assume:
-        m = _ROWSUM.match(fact)
+        m = ROWSUM_FACT.match(fact)
         if not m:
             raise UnsupportedError(f"unknown assumption {fact!r}; matcalc knows rowsum(Y)=1")
         name = m.group(1)
