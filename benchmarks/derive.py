@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import matcalc  # noqa: E402
-from matcalc.expr import size  # noqa: E402
+from matcalc.ir.expr import size  # noqa: E402
 
 HOMEWORK = "norm(sigmoid(X@W1+b1)@W2+b2-Y)^2"
 SHAPES = {"X": (100, 1), "W1": (1, 20), "b1": (100, 20), "W2": (20, 1), "b2": (100, 1), "Y": (100, 1)}

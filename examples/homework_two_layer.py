@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 import matcalc  # noqa: E402
-from matcalc.render import render_all  # noqa: E402
+from matcalc.derivations import render_all  # noqa: E402
 
 F = "norm(sigmoid(X@W1 + b1)@W2 + b2 - Y)^2"
 BASE = {"X": (100, 1), "W1": (1, 20), "W2": (20, 1), "b2": (100, 1), "Y": (100, 1)}

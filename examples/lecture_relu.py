@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 import matcalc  # noqa: E402
-from matcalc.render import render_all  # noqa: E402
+from matcalc.derivations import render_all  # noqa: E402
 
 F = "norm(relu(X@W) - Y)^2"
 SHAPES = {"X": (10, 4), "W": (4, 4), "Y": (10, 4)}

@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 import matcalc  # noqa: E402
-from matcalc.render import render_all  # noqa: E402
+from matcalc.derivations import render_all  # noqa: E402
 
 F = "w*x + b"
 SHAPES = {"w": (), "x": (), "b": ()}

@@ -1,4 +1,4 @@
-"""The public entry points: derive, hessian, hvp; the Derivative they return.
+"""The public entry points: derive, hessian, hvp.
 
 >>> d = derive("norm(X@W - Y)^2", "W", {"X": (5, 3), "W": (3, 2), "Y": (5, 2)})
 >>> str(d)
@@ -6,130 +6,19 @@
 """
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass, field
 
-from .derive import differential, gradient, jacobian
+from .diff import differential, gradient, jacobian
 from .errors import UnsupportedError
-from .expr import Expr, deep, ones, replace, var
-from .parse import parse
-from .printing import intermediates, latex_name, to_latex, to_text
-from .shapes import normalize_shape, show_shape, typecheck, unknown_variable
-from .algebra import assume_symmetric
-from .simplify import simplify
+from .frontend import prepare as _prepare
+from .frontend import unknown_variable
+from .ir.dims import show_shape
+from .ir.expr import Expr, deep, ones, replace, var
+from .printing import intermediates
+from .result import Derivative
+from .simplify import assume_symmetric, simplify
 
-
-@dataclass(frozen=True)
-class Derivative:
-    """The derivative of f with respect to one variable, simplified.
-
-    kind is "gradient" (scalar f; the variable's shape), "jacobian" (vector f,
-    vector x; numerator layout, size(f) x size(x)), "hessian" or "hvp".
-    """
-    f: Expr
-    wrt: str
-    result: Expr
-    kind: str
-    shapes: dict
-    direction: str | None = None
-    names: list = field(default_factory=list)
-
-    @deep
-    def __str__(self) -> str:
-        return to_text(self.result)
-
-    @deep
-    def text(self) -> str:
-        """The readable form: named intermediates, then the result in terms of them."""
-        named = self._named()   # a definition prints its own body: printers name only subexpressions
-        lines = [f"{n} = {to_text(e, named)}" for n, e in self.names]
-        lines.append(f"{self.symbol()} = {to_text(self.result, named)}")
-        return "\n".join(lines)
-
-    def symbol(self) -> str:
-        """The left-hand side in plain text: df/dW, d2f/dx2, hvp(f, W)[V]."""
-        if self.kind == "hvp":
-            return f"hvp(f, {self.wrt})[{self.direction}]"
-        if self.kind == "hessian":
-            return f"d2f/d{self.wrt}2"
-        return f"df/d{self.wrt}"
-
-    def _named(self) -> dict:
-        return {e: n for n, e in self.names}
-
-    @property
-    def intermediates(self) -> list:
-        return list(self.names)
-
-    @deep
-    def latex(self, named: bool = False, steps: bool = False) -> str:
-        """LaTeX of the result: \\frac{\\partial f}{\\partial W} = ...  (named=True: with intermediates;
-        steps=True: the whole derivation, an `aligned` block)."""
-        if steps:
-            from .render import latex_aligned
-            return latex_aligned(self.derivation)
-        wrt = to_latex(var(self.wrt, (1, 1)))
-        if self.kind == "hessian":
-            lhs = rf"\frac{{\partial^2 f}}{{\partial {wrt}^2}}"
-        elif self.kind == "hvp":
-            lhs = rf"\nabla^2 f({wrt})[{to_latex(var(self.direction, (1, 1)))}]"
-        else:
-            lhs = rf"\frac{{\partial f}}{{\partial {wrt}}}"
-        if not named:
-            return f"{lhs} = {to_latex(self.result)}"
-        named = self._named()
-        rows = [rf"{latex_name(n)} &= {to_latex(e, named)}" for n, e in self.names]
-        rows.append(rf"{lhs} &= {to_latex(self.result, named)}")
-        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
-
-    def _repr_latex_(self) -> str:
-        return f"$${self.latex(named=bool(self.names))}$$"
-
-    def _repr_markdown_(self) -> str:
-        return f"$$\n{self.latex(named=bool(self.names))}\n$$"
-
-    def _repr_html_(self):
-        """MathML (no network, no script); None without latex2mathml, so Jupyter uses the LaTeX."""
-        from .render import html_table
-        named = self._named()
-        rows = [(latex_name(n), "=", to_latex(e, named), "") for n, e in self.names]
-        rows.append((self.latex().split(" = ", 1)[0], "=", to_latex(self.result, named), ""))
-        try:
-            return html_table(rows)
-        except UnsupportedError:
-            return None
-
-    @functools.cached_property
-    def derivation(self):
-        """The step-by-step derivation (steps.Derivation) of a gradient, computed on first use."""
-        if self.kind != "gradient":
-            raise UnsupportedError(f"step-by-step derivations are for gradients of scalar f, not a {self.kind}")
-        from .steps import derivation_of
-        return derivation_of(self.f, var(self.wrt, self.shapes[self.wrt]), self.shapes)
-
-    @property
-    def steps(self) -> list:
-        """The derivation's steps: each has .rule (its name), .identity, .node and .terms ((u, G), ...)."""
-        return list(self.derivation.steps)
-
-    def evaluate(self, values: dict):
-        from .evaluate import evaluate
-        return evaluate(self.result, values)
-
-
-def _prepare(f: str, wrt: str, shapes, vector: bool = False, symmetric=()):
-    declared = dict(shapes or {})
-    typed, found = typecheck(parse(f), declared, scalar_result=True, columns=(wrt,) if vector else (),
-                             squares=tuple(symmetric))
-    if wrt in found:
-        x = var(wrt, found[wrt])
-    elif wrt in declared:
-        found[wrt] = normalize_shape(wrt, declared[wrt])
-        x = var(wrt, found[wrt])
-    else:
-        raise unknown_variable(wrt, found)
-    return typed, x, found
+__all__ = ["derive", "hessian", "hvp", "Derivative", "ROWSUM_FACT"]
 
 
 def _name(typed: Expr, result: Expr, found: dict) -> list:

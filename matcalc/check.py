@@ -1,4 +1,4 @@
-"""Numeric check of a closed-form derivative against torch autograd (torch imported here only).
+"""Numeric check of a closed-form derivative against torch autograd (torch is imported here only).
 
 >>> report = check("norm(X@W - Y)^2", "W")          # doctest: +SKIP
 >>> report.ok, report.max_rel_error < 1e-10          # doctest: +SKIP
@@ -7,15 +7,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
-import numpy as np
+from .api import ROWSUM_FACT, derive, hessian, hvp
+from .numerics.backends import numpy_backend, torch_backend
+from .numerics.evaluate import run
+from .numerics.sampling import concrete_sizes, domains_of, random_values
 
-from .api import ROWSUM_FACT, Derivative, derive, hessian, hvp
-from .evaluate import NUMPY, run
-from .expr import Expr, walk
+__all__ = ["check", "CheckReport"]
 
-SIZES = (5, 3, 4, 2, 6, 7, 8, 9, 10, 11, 12)   # the first (often samples) largest: X'@X full rank
 TOLERANCE = 1e-6
 
 
@@ -26,80 +25,12 @@ class CheckReport:
     max_rel_error: float
     wrt: str
     sizes: dict
-    derivative: Derivative
+    derivative: object
 
     def __str__(self):
         verdict = "ok" if self.ok else "MISMATCH"
         sizes = ", ".join(f"{k}: {'×'.join(map(str, v))}" for k, v in self.sizes.items())
         return f"check {self.wrt}: {verdict}, max relative error {self.max_rel_error:.2e} vs torch autograd ({sizes})"
-
-
-def _torch_backend(torch):
-    def logdet(a):
-        sign, logabs = torch.linalg.slogdet(a)
-        return torch.where(sign > 0, logabs, torch.full_like(logabs, float("nan")))
-    return SimpleNamespace(
-        exp=torch.exp, log=torch.log, sin=torch.sin, cos=torch.cos, tanh=torch.tanh, sqrt=torch.sqrt,
-        abs=torch.abs, sign=torch.sign, relu=torch.relu, softplus=torch.nn.functional.softplus,
-        step=lambda a: (a > 0).to(torch.float64), inv=torch.linalg.inv, det=torch.linalg.det,
-        logdet=logdet, trace=torch.trace, diag=torch.diag,
-        full=lambda shape, v: torch.full(shape, float(v), dtype=torch.float64),
-        eye=lambda n: torch.eye(n, dtype=torch.float64),
-        rowmax=lambda a: a.amax(dim=1, keepdim=True),
-    )
-
-
-def concrete_sizes(shapes: dict) -> dict:
-    """Give each symbolic dimension a distinct small size (so a missing transpose shows)."""
-    symbols = []
-    for shape in shapes.values():
-        symbols += [d for d in shape if isinstance(d, str) and d not in symbols]
-    taken = {d for shape in shapes.values() for d in shape if isinstance(d, int)}
-    pool = [s for s in SIZES if s not in taken] + [s for s in SIZES if s in taken]
-    size = dict(zip(symbols, pool))
-    return {name: tuple(size.get(d, d) for d in shape) for name, shape in shapes.items()}
-
-
-def _domains(f: Expr) -> dict:
-    """name -> 'positive' or 'spd' for variables under log/sqrt/fractional powers or inv/det/logdet."""
-    need: dict[str, str] = {}
-    for node in walk(f):
-        if node.op in ("log", "sqrt") or (node.op == "pow" and not (node.args[1].is_const and float(node.args[1].value).is_integer())):
-            hint = "positive"
-        elif node.op in ("inv", "det", "logdet"):
-            hint = "spd"
-        else:
-            continue
-        for leaf in walk(node.args[0]):
-            if leaf.op == "var":
-                square = leaf.shape[0] == leaf.shape[1] and leaf.shape != (1, 1)
-                if hint == "spd" and square:
-                    need[leaf.attr] = "spd"
-                elif leaf.attr not in need:
-                    need[leaf.attr] = "positive"
-    return need
-
-
-def random_values(sizes: dict, domains: dict, seed: int) -> dict:
-    """Seeded float64 inputs; domains: spd, positive, symmetric, rowsum1 (positive rows summing to 1)."""
-    rng = np.random.default_rng(seed)
-    values = {}
-    for name, shape in sizes.items():
-        kind = domains.get(name)
-        if kind == "spd":
-            g = rng.standard_normal(shape)
-            values[name] = g @ g.T + shape[0] * np.eye(shape[0])
-        elif kind == "positive":
-            values[name] = np.abs(rng.standard_normal(shape)) + 0.5
-        elif kind == "symmetric":
-            g = rng.standard_normal(shape)
-            values[name] = (g + g.T) / 2
-        elif kind == "rowsum1":
-            g = rng.uniform(0.1, 1.0, shape)
-            values[name] = g / g.sum(axis=1, keepdims=True)
-        else:
-            values[name] = rng.standard_normal(shape)
-    return values
 
 
 def check(f: str, wrt: str, shapes=None, *, seed: int = 0, kind: str = "derive", direction: str = "V",
@@ -109,6 +40,7 @@ def check(f: str, wrt: str, shapes=None, *, seed: int = 0, kind: str = "derive",
     Symmetric variables get symmetric values, and the autograd reference for a
     symmetric wrt differentiates through the parametrization (A + A')/2.
     """
+    import numpy as np
     import torch
 
     def build(f, w, s):
@@ -121,7 +53,7 @@ def check(f: str, wrt: str, shapes=None, *, seed: int = 0, kind: str = "derive",
     d = build(f, wrt, shapes)
     sizes = concrete_sizes(d.shapes)
     d_concrete = build(f, wrt, sizes)
-    domains = _domains(d_concrete.f)
+    domains = domains_of(d_concrete.f)
     for name in symmetric:
         if domains.get(name) != "spd":
             domains[name] = "symmetric"
@@ -129,7 +61,7 @@ def check(f: str, wrt: str, shapes=None, *, seed: int = 0, kind: str = "derive",
         domains[ROWSUM_FACT.match(fact).group(1)] = "rowsum1"
     values = random_values(sizes, domains, seed)
     with np.errstate(all="ignore"):
-        got = np.asarray(run(d_concrete.result, values, NUMPY), dtype=np.float64)
+        got = np.asarray(run(d_concrete.result, values, numpy_backend()), dtype=np.float64)
     want = _autograd(torch, d_concrete, values, direction, symmetric_wrt=wrt in symmetric)
     scale = max(1.0, float(np.abs(want).max(initial=0.0)))
     err = float(np.abs(got.reshape(want.shape) - want).max(initial=0.0)) / scale if got.size == want.size else float("inf")
@@ -137,8 +69,9 @@ def check(f: str, wrt: str, shapes=None, *, seed: int = 0, kind: str = "derive",
     return CheckReport(ok, err, wrt, sizes, d)
 
 
-def _autograd(torch, d: Derivative, values: dict, direction: str, symmetric_wrt: bool = False) -> np.ndarray:
-    backend = _torch_backend(torch)
+def _autograd(torch, d, values: dict, direction: str, symmetric_wrt: bool = False):
+    import numpy as np
+    backend = torch_backend()
     tensors = {k: torch.tensor(v, dtype=torch.float64) for k, v in values.items()}
     x0 = tensors[d.wrt]
 

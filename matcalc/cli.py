@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--inline", action="store_true", help="one expression, no named intermediates")
         p.add_argument("--check", action="store_true", help="compare with torch autograd at random inputs")
         p.add_argument("--format", choices=("text", "latex", "markdown", "html"), default=None,
-                       help="output format (default text; html needs latex2mathml)")
+                       help="output format (default text)")
         p.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE (UTF-8)")
         p.add_argument("--standalone", action="store_true", help="latex: a complete document for pdflatex")
         p.add_argument("--ascii", action="store_true", help="text: the input language, no Unicode math")
@@ -86,7 +86,7 @@ def _protect_expressions(argv: list) -> list:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(_protect_expressions(argv))
-    from .expr import deep_recursion
+    from .ir.expr import deep_recursion
     try:
         with deep_recursion():
             return _run(args)
@@ -97,8 +97,8 @@ def main(argv=None) -> int:
 
 def _run(args) -> int:
     from . import api
-    from .printing import intermediates, to_latex, to_text
-    from .shapes import show_shape
+    from .ir.dims import show_shape
+    from .printing import intermediates, latex_name, to_latex, to_text
 
     shapes = dict(parse_shape(s) for s in args.shape)
     if args.command == "derive":
@@ -118,7 +118,7 @@ def _run(args) -> int:
     names = [] if args.inline else intermediates([d.result for d in results], forward=first.f, taken=first.shapes)
     named = {e: n for n, e in names}
     if args.latex:
-        rows = [rf"{api.latex_name(n)} &= {to_latex(e, named)}" for n, e in names]
+        rows = [rf"{latex_name(n)} &= {to_latex(e, named)}" for n, e in names]
         rows += [d.latex(named=False).replace(" = ", " &= ", 1) if args.inline else
                  _latex_row(d, named, to_latex) for d in results]
         print("\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}")
@@ -146,7 +146,7 @@ def _latex_row(d, named, to_latex) -> str:
 
 def _document(args, results, note: str, shapes: dict) -> int:
     """--steps, --format, -o: the derivations (or the results) rendered as one document."""
-    from .render import render_all
+    from .derivations import render_all, summary
     fmt = args.format or "text"
     ascii = args.ascii or (fmt == "text" and not args.output and not _takes_unicode(sys.stdout))
     note = note.replace("×", "x") if ascii and fmt == "text" else note
@@ -155,7 +155,7 @@ def _document(args, results, note: str, shapes: dict) -> int:
             raise UnsupportedError("--steps derives the plain gradient; leave out --symmetric and --assume")
         body = render_all([d.derivation for d in results], fmt, ascii=ascii, standalone=args.standalone, note=note)
     else:
-        body = render_all([_no_steps(d) for d in results], fmt, ascii=ascii, standalone=args.standalone, note=note)
+        body = render_all([summary(d) for d in results], fmt, ascii=ascii, standalone=args.standalone, note=note)
     reports = []
     if args.check:
         from .check import check
@@ -183,8 +183,3 @@ def _takes_unicode(stream) -> bool:
     except (UnicodeEncodeError, LookupError):
         return False
 
-
-def _no_steps(d):
-    """A derivation without steps: the format shows f, the named intermediates and the result."""
-    from .steps import Derivation
-    return Derivation(d, (), tuple(d.names))

@@ -1,6 +1,7 @@
 """The errors matcalc raises on bad input: each says what is wrong and where.
 
->>> raise ShapeError("@ needs inner dimensions to agree")
+>>> issubclass(ShapeError, MatcalcError)
+True
 """
 from __future__ import annotations
 
@@ -28,7 +29,15 @@ class UnsupportedError(MatcalcError):
 
 
 class LimitError(MatcalcError):
-    """Input too long or too deeply nested."""
+    """Input too long or too deeply nested, or work too large (it names the limit)."""
+
+
+class EvaluationError(MatcalcError):
+    """A value outside a function's domain: a singular matrix, log of a negative number."""
+
+
+class InternalError(MatcalcError):
+    """A broken invariant inside matcalc: a bug, never the user's fault."""
 
 
 def caret(text: str, start: int, end: int | None = None) -> str:

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 import matcalc
-from matcalc.check import _torch_backend
-from matcalc.evaluate import as_matrix, run
+from matcalc.numerics.backends import torch_backend
+from matcalc.numerics.evaluate import as_matrix, run
 from torch_oracle import random_values
 
 RTOL, ATOL = 1e-6, 1e-8
@@ -14,7 +14,7 @@ RTOL, ATOL = 1e-6, 1e-8
 
 def torch_f(d, values):
     """f of a Derivative as a torch function of a dict of float64 tensors (2-D)."""
-    backend = _torch_backend(torch)
+    backend = torch_backend()
     return lambda env: run(d.f, env, backend)
 
 
@@ -178,9 +178,11 @@ def test_check_reports_agreement():
 
 def test_check_detects_a_wrong_rule(monkeypatch):
     """check() must be able to fail: break the sigmoid rule and watch it notice."""
-    from matcalc import rules
-    wrong = rules._elementwise("sigmoid", "wrong", lambda a, y: y)
-    monkeypatch.setitem(rules.RULES, "sigmoid", wrong)
+    import dataclasses
+
+    from matcalc.ir.operator import REGISTRY
+    wrong = dataclasses.replace(REGISTRY["sigmoid"], vjp=lambda y, i, G: G * y)   # sigmoid' taken as sigmoid
+    monkeypatch.setitem(REGISTRY, "sigmoid", wrong)
     report = matcalc.check("sum(sigmoid(X@W))", "W")
     assert not report.ok
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.parse import MAX_DEPTH, MAX_LENGTH, parse
+from matcalc.frontend import MAX_DEPTH, MAX_LENGTH, parse
 
 
 def raised(exc_type, fn, *args, **kwargs):
@@ -167,8 +167,25 @@ LIMITS = [
     pytest.param(lambda: "-" * (MAX_DEPTH + 10) + "x", id="unary_minus_deep"),
     pytest.param(lambda: "exp(" * (MAX_DEPTH + 10) + "x" + ")" * (MAX_DEPTH + 10), id="calls_deep"),
     pytest.param(lambda: "x" + "'" * (MAX_DEPTH + 10), id="transposes_deep"),
-    pytest.param(lambda: "+".join(["x"] * (MAX_DEPTH + 10)), id="flat_sum_deeper_than_max_depth"),
 ]
+
+
+def test_a_flat_sum_is_one_level_of_nesting():
+    """x + x + ... with more terms than MAX_DEPTH is long, not deep."""
+    tree = parse("+".join(["x"] * (MAX_DEPTH + 10)))
+    assert tree.op == "add"
+
+
+AT_THE_LIMITS = [
+    pytest.param(lambda: "(" * MAX_DEPTH + "x" + ")" * MAX_DEPTH, id="parentheses_at_max_depth"),
+    pytest.param(lambda: "-" * (MAX_DEPTH - 1) + "x", id="unary_minus_at_max_depth"),
+    pytest.param(lambda: "x" + " " * (MAX_LENGTH - 1), id="length_at_max_length"),
+]
+
+
+@pytest.mark.parametrize("make", AT_THE_LIMITS)
+def test_input_at_the_documented_limits_is_accepted(make):
+    assert parse(make()) is not None
 
 
 @pytest.mark.parametrize("make", LIMITS)

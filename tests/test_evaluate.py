@@ -67,7 +67,7 @@ def test_inputs_not_modified():
 
 def test_evaluate_accepts_expr():
     """evaluate takes an Expr as well as text."""
-    from matcalc.expr import var
+    from matcalc.ir.expr import var
     X = var("X", (2, 3))
     vals = {"X": np.arange(6.0).reshape(2, 3)}
     assert np.allclose(matcalc.evaluate(X.T @ X, vals), vals["X"].T @ vals["X"])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.parse import parse
+from matcalc.frontend import parse
 
 RNG = np.random.default_rng(1234)
 # Shapes are distinct so a wrong grouping either fails to typecheck or gives other numbers.

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import matcalc
-from matcalc.expr import call, const, var, variables
+from matcalc.ir.expr import call, const, var, variables
 from matcalc.printing import latex_name, to_latex, to_text
 from torch_oracle import random_values, torch_grad
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.parse import parse
-from matcalc.shapes import normalize_shape, typecheck
+from matcalc.frontend import parse
+from matcalc.frontend import normalize_shape, typecheck
 
 
 def found(text, declared=None, **kw):

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import matcalc
-from matcalc.expr import call, const, eye, ones, var, variables, zeros
+from matcalc.ir.expr import call, const, eye, ones, var, variables, zeros
 from matcalc.printing import to_text
 from matcalc.simplify import simplify
 

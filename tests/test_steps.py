@@ -9,10 +9,11 @@ import pytest
 import torch
 
 import matcalc
-from matcalc.check import _domains, _torch_backend, concrete_sizes, random_values
-from matcalc.evaluate import NUMPY, run
-from matcalc.lines import lines
-from matcalc.steps import derivation
+from matcalc.numerics.backends import numpy_backend, torch_backend
+from matcalc.numerics.sampling import concrete_sizes, domains_of, random_values
+from matcalc.numerics.evaluate import run
+from matcalc.derivations.lines import lines
+from matcalc.derivations import derivation
 
 SEEDS = [   # the lecture, the homework, the linear model
     ("norm(relu(X@W) - Y)^2", "W", {"X": (10, 4), "W": (4, 4), "Y": (10, 4)}),
@@ -45,9 +46,9 @@ def setup(f, wrt, shapes, seed=0):
     """The derivation at concrete sizes, values, a direction V, and the torch jvp of any u."""
     sizes = concrete_sizes(matcalc.derive(f, wrt, shapes).shapes)
     dv = derivation(f, wrt, sizes)
-    values = random_values(sizes, _domains(dv.derivative.f), seed)
+    values = random_values(sizes, domains_of(dv.f), seed)
     V = np.random.default_rng(seed + 1).standard_normal(sizes[wrt])
-    backend = _torch_backend(torch)
+    backend = torch_backend()
     env = {k: torch.tensor(v, dtype=torch.float64) for k, v in values.items()}
 
     def tangent(u):
@@ -64,10 +65,10 @@ def close(got, want, what):
 @pytest.mark.parametrize("f, wrt, shapes", CASES, ids=[f"{c[0]} d{c[1]}" for c in CASES])
 def test_every_engine_step_is_true(f, wrt, shapes):
     dv, values, env, backend, tangent = setup(f, wrt, shapes)
-    df = float(tangent(dv.derivative.f).sum())
+    df = float(tangent(dv.f).sum())
     assert dv.steps, "a derivation has steps"
     for k, step in enumerate(dv.steps):
-        got = sum(float((np.asarray(run(G, values, NUMPY)) * tangent(u).numpy()).sum()) for u, G in step.terms)
+        got = sum(float((np.asarray(run(G, values, numpy_backend())) * tangent(u).numpy()).sum()) for u, G in step.terms)
         close(got, df, f"step {k} ({step.rule})")
     (u, G), = dv.steps[-1].terms
     assert u.attr == wrt
@@ -76,7 +77,7 @@ def test_every_engine_step_is_true(f, wrt, shapes):
 @pytest.mark.parametrize("f, wrt, shapes", CASES, ids=[f"{c[0]} d{c[1]}" for c in CASES])
 def test_every_displayed_line_is_true(f, wrt, shapes):
     dv, values, env, backend, tangent = setup(f, wrt, shapes)
-    df = float(tangent(dv.derivative.f).sum())
+    df = float(tangent(dv.f).sum())
     shown, D = lines(dv)
     du = {d.attr: tangent(u) for d, u in D.back.items()}
     for k, line in enumerate(shown):

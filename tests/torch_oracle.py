@@ -160,12 +160,19 @@ _FUNCS = {
     "logdet": lambda x: _scalar(torch.logdet(_square(x))),
     "inv": lambda x: torch.linalg.inv(_square(x)),
     "diag": _diag,
+    "tan": torch.tan, "asin": torch.asin, "acos": torch.acos, "atan": torch.atan, "sinh": torch.sinh,
+    "cosh": torch.cosh, "log1p": torch.log1p, "expm1": torch.expm1,
     "sum": lambda x: _scalar(x.sum()),
     "norm": lambda x: _scalar(torch.sqrt((x * x).sum())),
     "softmax": lambda x: torch.softmax(x, dim=-1),
     "logsumexp": lambda x: _scalar(torch.logsumexp(x.reshape(-1), dim=0)),
     "mean": lambda x: _scalar(x.mean()),
 }
+_AXIS_REDUCTIONS = {   # sum(X, 0) is 1 x n and sum(X, 1) is m x 1, as NumPy numbers axes, kept 2-D
+    "sum": lambda x, axis: x.sum(dim=axis, keepdim=True),
+    "mean": lambda x, axis: x.mean(dim=axis, keepdim=True),
+}
+_BINARY_FUNCS = {"max": torch.maximum, "min": torch.minimum}   # elementwise, broadcasting
 _CONSTRUCTORS = {
     "eye": (1, lambda n: torch.eye(n, dtype=torch.float64)),
     "ones": (2, lambda m, n: torch.ones(m, n, dtype=torch.float64)),
@@ -214,6 +221,14 @@ def _eval(node, env):
             if len(args) != arity:
                 raise ValueError(f"{name} takes {arity} arguments")
             return make(*[_int_arg(a) for a in args])
+        if name in _AXIS_REDUCTIONS and len(args) == 2:
+            if args[1] not in (("num", 0.0), ("num", 1.0)):
+                raise ValueError(f"the axis of {name} is the literal 0 or 1")
+            return _AXIS_REDUCTIONS[name](_eval(args[0], env), int(args[1][1]))
+        if name in _BINARY_FUNCS and len(args) == 2:
+            a, b = _eval(args[0], env), _eval(args[1], env)
+            torch.broadcast_shapes(a.shape, b.shape)
+            return _BINARY_FUNCS[name](a, b)
         if name not in _FUNCS or len(args) != 1:
             raise ValueError(f"unknown function {name}/{len(args)}")
         return _FUNCS[name](_eval(args[0], env))

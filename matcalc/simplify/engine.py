@@ -5,12 +5,13 @@ already simple and returns a replacement, or None to decline.  The engine owns
 recursion, memoization, the fixed point and a check that every rewrite keeps
 the node's shape; `fired` records which rules ran (for --steps and tests).
 
-Three canonical forms (their representations live in algebra.py) do most of the work:
+Three canonical forms (their representations live in normal.py) do most of the work:
   products   c * a^p * b^q / ...   coefficient first, like bases merged, scalars first
   sums       like terms collected, constants folded, a positive term first
   matmuls    chains flattened, scalar factors pulled out, identities dropped
 
->>> from .expr import var
+>>> from matcalc import ops
+>>> from matcalc.ir.expr import var
 >>> X = var("X", (2, 3))
 >>> simplify((1 * X) + 0 * X).attr
 'X'
@@ -20,10 +21,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, Optional
 
-from .algebra import (as_column, becomes_structured, build_monomial, chain_factors,
-                      chain_product, dag_size, is_symmetric, matmul_chain, monomial, natural_shape, sum_of,
-                      terms_of)
-from .expr import SCALAR, Expr, call, const, eye, is_zero, ones, zeros
+from ..ir.dims import SCALAR
+from ..ir.expr import Expr, call, const, dim, eye, is_zero, ones, zeros
+from ..ir.operator import REGISTRY
+from ..ops import diagonal_vector, is_diagonal_matrix
+from .normal import (becomes_structured, build_monomial, chain_factors, chain_product, dag_size, is_symmetric,
+                     matmul_chain, monomial, natural_shape, sum_of, terms_of)
 
 
 Rewrite = Callable[[Expr], Optional[Expr]]
@@ -103,15 +106,15 @@ def sum_of_diagonals(node: Expr) -> Optional[Expr]:
     diagonal, others = [], []
     for coef, items in terms_of(node):
         matrices = [(b, p) for b, p in items if b.shape != SCALAR]
-        if len(matrices) == 1 and matrices[0][1] == 1 and matrices[0][0].op == "diag_embed":
+        if len(matrices) == 1 and matrices[0][1] == 1 and is_diagonal_matrix(matrices[0][0]):
             scalars = [(b, p) for b, p in items if b.shape == SCALAR]
-            v = as_column(matrices[0][0].args[0])
+            v = diagonal_vector(matrices[0][0])
             diagonal.append(build_monomial(coef, scalars + [(v, 1.0)], v.shape))
         else:
             others.append(build_monomial(coef, list(items), natural_shape(items)))
     if len(diagonal) < 2:
         return None
-    out = call("diag_embed", sum_of(diagonal))
+    out = call("diag", sum_of(diagonal))
     return sum_of([out] + others) if others else out
 
 
@@ -214,14 +217,15 @@ def canonical_matmul(node: Expr) -> Optional[Expr]:
 
 def diagonal_matmul(node: Expr) -> Optional[Expr]:
     # diag(v)@M -> v*M ; M@diag(v) -> M*v' ; ones(m,k)@ones(k,n) -> k*ones(m,n)
+    if len(node.args) != 2:
+        return None
     a, b = node.args
-    if a.op == "diag_embed":
-        return as_column(a.args[0]) * b
-    if b.op == "diag_embed":
-        return a * as_column(b.args[0]).T
+    if is_diagonal_matrix(a):
+        return diagonal_vector(a) * b
+    if is_diagonal_matrix(b):
+        return a * diagonal_vector(b).T
     if a.op == "ones" and b.op == "ones":
-        k = a.shape[1]
-        return (const(k) if isinstance(k, int) else call("sum", ones((k, 1)))) * ones(node.shape)
+        return dim(a.shape[1]) * ones(node.shape)
     return None
 
 
@@ -245,32 +249,30 @@ def transpose_rule(node: Expr) -> Optional[Expr]:
     return None   # (X@W - Y)' stays: pushing it into the sum would lose the shared X@W - Y
 
 
-def _scalar_identity(node: Expr) -> Optional[Expr]:
-    # tr(s) -> s, sum(s) -> s, det(s) -> s, diag(s) -> s for a 1x1 s
-    a = node.args[0]
-    return a if a.shape == SCALAR else None
+def of_a_scalar(node: Expr) -> Optional[Expr]:
+    # tr(s) -> s, sum(s) -> s, logdet(s) -> log(s), inv(s) -> 1/s: each operator's record says
+    of_scalar = REGISTRY[node.op].of_scalar
+    if of_scalar is None or len(node.args) != 1 or node.args[0].shape != SCALAR:
+        return None
+    return of_scalar(node.args[0])
 
 
-def _of_scalar(build) -> Rewrite:
-    return lambda node: build(node.args[0]) if node.args[0].shape == SCALAR else None
-
-
-def _count(shape) -> Optional[Expr]:
+def _count(shape) -> Expr:
     rows, cols = shape
-    return const(rows * cols) if isinstance(rows, int) and isinstance(cols, int) else None
+    return const(rows * cols) if isinstance(rows, int) and isinstance(cols, int) else dim(rows) * dim(cols)
 
 
 def sum_rule(node: Expr) -> Optional[Expr]:
-    # sum(ones(m,n)) -> m*n ; sum(zeros) -> 0 ; sum(c*A) -> c*sum(A)
+    # sum(ones(m,n)) -> m*n ; sum(zeros) -> 0 ; sum(c*A) -> c*sum(A) ; the same over one axis
     a = node.args[0]
-    if a.op == "ones":
-        return _count(a.shape)
     if is_zero(a):
-        return const(0)
+        return zeros(node.shape)
+    if a.op == "ones" and node.attr is None:
+        return _count(a.shape)
     coef, items = monomial(a)
     if coef != 1 and items:
-        return const(coef) * call("sum", build_monomial(1.0, items, a.shape))
-    return sum_of_outer(items)
+        return const(coef) * call("sum", build_monomial(1.0, items, a.shape), attr=node.attr)
+    return sum_of_outer(items) if node.attr is None else None
 
 
 def _is_outer(e: Expr) -> bool:
@@ -293,8 +295,8 @@ def sum_of_outer(items: list) -> Optional[Expr]:
 def trace_rule(node: Expr) -> Optional[Expr]:
     # tr(eye(n)) -> n ; tr(zeros) -> 0 ; tr(c*A) -> c*tr(A)
     a = node.args[0]
-    if a.op == "eye" and isinstance(a.shape[0], int):
-        return const(a.shape[0])
+    if a.op == "eye":
+        return dim(a.shape[0])
     if is_zero(a):
         return const(0)
     coef, items = monomial(a)
@@ -308,14 +310,14 @@ def diag_of_diagonal(node: Expr) -> Optional[Expr]:
     a = node.args[0]
     if a.op == "eye":
         return ones(node.shape)
-    if a.op == "diag_embed":
-        return as_column(a.args[0])
+    if is_diagonal_matrix(a):
+        return diagonal_vector(a)
     return None
 
 
 def diag_of_ones(node: Expr) -> Optional[Expr]:
     # diag(ones(n, 1)) -> eye(n)
-    return eye(node.shape[0]) if node.args[0].op == "ones" else None
+    return eye(node.shape[0]) if node.args[0].op == "ones" and is_diagonal_matrix(node) else None
 
 
 def pow_rule(node: Expr) -> Optional[Expr]:
@@ -351,16 +353,10 @@ RULES: dict[str, list] = {
             ("common factor", common_factor)],
     "matmul": [("diagonal matmul", diagonal_matmul), ("canonical matmul", canonical_matmul)],
     "transpose": [("transpose", transpose_rule)],
-    "tr": [("trace of a scalar", _scalar_identity), ("trace", trace_rule)],
-    "sum": [("sum of a scalar", _scalar_identity), ("sum", sum_rule)],
-    "mean": [("mean of a scalar", _scalar_identity)],
-    "det": [("det of a scalar", _scalar_identity)],
-    "logsumexp": [("logsumexp of a scalar", _scalar_identity)],
-    "diag": [("diag of a scalar", _scalar_identity), ("diag of a diagonal", diag_of_diagonal)],
-    "diag_embed": [("diag of a scalar", _scalar_identity), ("diag of ones", diag_of_ones)],
-    "logdet": [("logdet of a scalar", _of_scalar(lambda a: call("log", a)))],
-    "norm": [("norm of a scalar", _of_scalar(lambda a: call("abs", a)))],
-    "inv": [("inverse of a scalar", _of_scalar(lambda a: 1 / a)), ("inverse of inverse", _inverse_pair("inv", "inv"))],
+    "tr": [("trace", trace_rule)],
+    "sum": [("sum", sum_rule)],
+    "diag": [("diag of a diagonal", diag_of_diagonal), ("diag of ones", diag_of_ones)],
+    "inv": [("inverse of inverse", _inverse_pair("inv", "inv"))],
     "log": [("log of exp", _inverse_pair("log", "exp"))],
     "exp": [("exp of log", _inverse_pair("exp", "log"))],
 }
@@ -373,7 +369,7 @@ def simplify(root: Expr, fired: Optional[Counter] = None, memo: Optional[dict] =
         if node in memo:
             continue
         args = tuple(memo[a] for a in node.args)
-        current = node if args == node.args else Expr(node.op, args, node.attr, None if args else node.shape)
+        current = node if args == node.args else Expr(node.op, args, node.attr)
         memo[node] = _rewrite(current, fired, memo)
     return memo[root]
 
@@ -392,10 +388,13 @@ def _unsimplified(root: Expr, memo: dict) -> list:
     return order
 
 
+GENERIC = [("of a scalar", of_a_scalar)]   # rules every operator's node is tried with
+
+
 def _rewrite(node: Expr, fired, memo) -> Expr:
     if memo.get(node) is node:
         return node
-    for name, rule in RULES.get(node.op, ()):
+    for name, rule in GENERIC + RULES.get(node.op, []):
         out = rule(node)
         if out is None or out is node:
             continue

@@ -10,20 +10,21 @@ variables, see Differentials).  For each rule the engine applied (steps.py):
 Plumbing steps (d(A - Y) = dA) fold into the next rule's line, and the square of a
 norm is one step, d‖A‖² = 2 tr(A' dA).  Every line is an equation (tests check it).
 
->>> from .steps import derivation
+>>> from matcalc.derivations.steps import derivation
 >>> dv = derivation("norm(X@W - Y)^2", "W", {"X": (5, 3), "W": (3, 2), "Y": (5, 2)})
 >>> [line.why for line in lines(dv)[0]]
-[('norm squared',), ('subtraction', 'matrix product'), ('cyclic',)]
+[('norm squared',), ('sub', 'matmul'), ('cyclic',)]
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .derive import unbroadcast
-from .expr import SCALAR, Expr, call, const, ones, replace, var
-from .identities import FUSED, PLUMBING, REARRANGE
-from .rules import rule_for
-from .simplify import simplify
+from ..diff import unbroadcast
+from ..ir.dims import SCALAR
+from ..ir.expr import Expr, call, const, ones, replace, var
+from ..ir.operator import operator
+from ..simplify import simplify
+from .identities import FUSED, is_plumbing, trace_form_of
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,8 @@ def _deps(node: Expr, after: dict) -> list:
 
 def _expand(node: Expr, after: dict, D: Differentials) -> Expr:
     """d(node) by its rule, in terms of the d(a) of its dependent arguments (a broadcast one as 1 da)."""
-    rule = rule_for(node.op)
-    parts = [_broadcast(simplify(rule.jvp[i](node, D(node.args[i]))), node.shape) for i in _deps(node, after)]
+    record = operator(node.op)
+    parts = [_broadcast(simplify(record.jvp(node, i, D(node.args[i]))), node.shape) for i in _deps(node, after)]
     total = parts[0]
     for p in parts[1:]:
         total = total + p
@@ -82,13 +83,13 @@ def _folds(step, nxt, before: dict) -> bool:
     arg = step.node.args[deps[0]] if len(deps) == 1 else None
     if nxt is None or arg is not nxt.node or arg in before or arg.shape != step.node.shape:
         return False
-    return step.rule in PLUMBING or ((step.rule, nxt.rule) in FUSED and step.node.args[1] is const(2))
+    return is_plumbing(step.node) or ((step.op, nxt.op) in FUSED and step.node.args[1] is const(2))
 
 
 def lines(dv) -> tuple:
     """(the displayed lines of a Derivation, the Differentials they use)."""
     D = Differentials()
-    f = dv.derivative.f
+    f = dv.f
     shown = [(const(1), D(f))]          # df = tr(1' df)
     before = {f: const(1)}              # the engine's frontier before each step
     out, group = [], []
@@ -106,7 +107,7 @@ def lines(dv) -> tuple:
         expanded = shown[:at] + [(shown[at][0], E)] + shown[at + 1:]   # G of the group's first node
         moved, broadcast = _move(step, before[step.node], after, D)
         moved = shown[:at] + moved + shown[at + 1:]
-        names = tuple(dict.fromkeys(s.rule for s in group))
+        names = tuple(dict.fromkeys(s.op for s in group))
         scalar = all(a.shape == SCALAR for a in step.node.args + (step.node,))
         if names in FUSED:
             out.append(Line(tuple(moved), (FUSED[names],), expanded=True))
@@ -115,8 +116,8 @@ def lines(dv) -> tuple:
         else:
             out.append(Line(tuple(expanded), names, expanded=True))
             if not _same(expanded, moved):
-                form = REARRANGE.get(step.rule, "hadamard")
-                why = ("broadcast",) if broadcast and step.rule in PLUMBING else (form,) + ("broadcast",) * broadcast
+                form = trace_form_of(step.node)
+                why = ("broadcast",) if broadcast and is_plumbing(step.node) else (form,) + ("broadcast",) * broadcast
                 out.append(Line(tuple(moved), why))
         us = [D.back[E] for _, E in moved]
         if len(set(us)) < len(us):      # a variable used several times: sum its contributions
@@ -128,11 +129,11 @@ def lines(dv) -> tuple:
 
 def _move(step, G: Expr, after: dict, D: Differentials):
     """The terms (contribution, d(a)) of the node's dependent arguments; and whether one was broadcast."""
-    rule = rule_for(step.node.op)
+    record = operator(step.node.op)
     terms, broadcast = [], False
     for i in _deps(step.node, after):
         a = step.node.args[i]
-        c = rule.vjp[i](step.node, G)
+        c = record.vjp(step.node, i, G)
         broadcast |= c.shape != a.shape
         terms.append((simplify(unbroadcast(c, a.shape)), D(a)))
     return terms, broadcast

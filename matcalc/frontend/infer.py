@@ -1,9 +1,10 @@
 """Shapes: declared, or inferred by unification; then the typed expression DAG.
 
-Undeclared variables get symbolic dimensions solved over the expression: `@`
-joins inner dimensions, elementwise operators join equal shapes (or broadcast a
-declared 1), tr/det/inv need square matrices.  The result is an Expr DAG whose
-nodes all carry shapes.
+Undeclared variables get symbolic dimensions solved over the expression with
+each operator's own shape rule (from the registry) run over a unifier: `@` joins
+inner dimensions, elementwise operators join equal shapes (or broadcast a
+declared 1), tr/det/inv need square matrices.  A name used as a dimension
+(declared, or in ones(n, 1)) is a dimension wherever it appears as a value.
 
 >>> typed, found = typecheck(parse("norm(X@W - Y)^2"), {})
 >>> found["X"], found["W"]
@@ -13,9 +14,13 @@ from __future__ import annotations
 
 import re
 
-from .errors import ShapeError, UnknownNameError, caret, did_you_mean
-from .expr import OPS, SCALAR, Expr, ShapeClash, const, eye, ones, var, zeros
-from .parse import FUNCTIONS, Syntax
+from ..errors import ShapeError, UnknownNameError, caret, did_you_mean
+from ..ir.dims import SCALAR, ShapeClash, show_shape
+from ..ir.expr import Expr, const, dim, var
+from ..ir.operator import lookup_function, operator
+from .parse import Syntax, parse
+
+__all__ = ["typecheck", "prepare", "normalize_shape", "show_shape", "unknown_variable"]
 
 OPERATOR_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "^"}
 DIM_NAMES = ("n", "d", "h", "k", "m", "p", "q", "r", "s", "t", "u", "v", "w", "l")
@@ -73,7 +78,7 @@ def normalize_shape(name: str, shape) -> tuple:
     for d in dims:
         if isinstance(d, str) and _NAME.match(d):
             out.append(d)
-        elif isinstance(d, (int,)) or (hasattr(d, "__index__") and not isinstance(d, bool)):
+        elif isinstance(d, int) or (hasattr(d, "__index__") and not isinstance(d, bool)):
             d = int(d)
             if d < 1:
                 raise ShapeError(f"shape of {name}: dimensions must be at least 1, got {d}")
@@ -83,19 +88,17 @@ def normalize_shape(name: str, shape) -> tuple:
     return tuple(out) + (1,) * (2 - len(out))
 
 
-def show_shape(shape) -> str:
-    return "×".join(str(d) for d in shape)
-
-
 # ------------------------------------------------------------------- inference
 class _Inference:
-    def __init__(self, declared: dict):
+    def __init__(self, declared: dict, dimension_names: set):
         self.u = Unifier()
         self.declared = {k: normalize_shape(k, v) for k, v in declared.items()}
         self.found: dict[str, tuple] = {}
         self.order: list[str] = []
         self.fresh = 0
         self.dim_names: dict[str, DimVar] = {}
+        self.rigid = {x for s in self.declared.values() for x in s if isinstance(x, str)}
+        self.dimension_names = (set(dimension_names) | self.rigid) - set(self.declared)
 
     def new_dim(self):
         self.fresh += 1
@@ -103,36 +106,44 @@ class _Inference:
 
     def shape_of_var(self, node: Syntax):
         name = node.attr
-        if name in FUNCTIONS:
+        if lookup_function(name) is not None:
             raise UnknownNameError(f"`{name}` is a function: call it as {name}(...)\n{node.where()}")
+        if name in self.dimension_names:
+            self.dimension(name)
+            return SCALAR
         if name not in self.found:
             self.order.append(name)
             self.found[name] = self.declared.get(name) or (self.new_dim(), self.new_dim())
         return self.found[name]
 
-    def constructor_dim(self, d):
-        if isinstance(d, int):
-            return d
-        rigid = {x for s in self.declared.values() for x in s if isinstance(x, str)}
-        if d in rigid:
+    def dimension(self, d):
+        """A dimension written in the text (ones(m, n), or a dimension used as a value)."""
+        if isinstance(d, int) or d in self.rigid:
             return d
         return self.dim_names.setdefault(d, DimVar(d))
+
+    def require(self, a, b, node: Syntax, why: str):
+        try:
+            self.u.equal(a, b, why)
+        except ShapeClash:
+            raise ShapeError(f"{why}\n{node.where()}") from None
 
     def run(self, root: Syntax, scalar_result: bool, columns=(), squares=()):
         shapes: dict[int, tuple] = {}
         for node in _postorder(root):
             shapes[id(node)] = self.visit(node, [shapes[id(a)] for a in node.args])
-        if scalar_result:
-            out = shapes[id(root)]
-            if any(isinstance(self.u.resolve(d), DimVar) for d in out):
-                for d in out:
-                    self.u.equal(d, 1, "")
+        out = shapes[id(root)]
+        if scalar_result and any(isinstance(self.u.resolve(d), DimVar) for d in out):
+            for d in out:
+                self.require(d, 1, root, f"f must be a scalar, but it is {self.show(out)}")
         for name in columns:
             if name in self.found and name not in self.declared:
-                self.u.equal(self.found[name][1], 1, "")
+                self.require(self.found[name][1], 1, root, f"{name} must be a vector, but it is "
+                                                           f"{self.show(self.found[name])}")
         for name in squares:
             if name in self.found and name not in self.declared:
-                self.u.equal(self.found[name][0], self.found[name][1], "")
+                self.require(self.found[name][0], self.found[name][1], root,
+                             f"{name} must be square, but it is {self.show(self.found[name])}")
         return shapes
 
     def visit(self, node: Syntax, arg_shapes: list):
@@ -140,19 +151,14 @@ class _Inference:
             return self.shape_of_var(node)
         if node.op == "const":
             return SCALAR
-        if node.op in ("ones", "zeros", "eye"):
-            return tuple(self.constructor_dim(d) for d in node.attr)
+        record = operator(node.op)
+        attr = node.attr
+        if record.dim_args:
+            attr = tuple(self.dimension(d) for d in node.attr)
         try:
-            if node.op == "diag":
-                return self.diag(arg_shapes[0])
-            return OPS[node.op].shape(self.u, *arg_shapes)
+            return record.shape_rule(self.u, tuple(arg_shapes), attr)
         except ShapeClash as clash:
             raise self.error(node, arg_shapes, str(clash)) from None
-
-    def diag(self, a):
-        if any(self.u.resolve(d) == 1 for d in a):
-            return OPS["diag_embed"].shape(self.u, a)
-        return OPS["diag"].shape(self.u, a)
 
     def show(self, shape) -> str:
         return show_shape(tuple(self.u.resolve(d) for d in shape))
@@ -162,7 +168,7 @@ class _Inference:
         if len(node.args) == 2:
             left, right = node.args
             gap = text[left.end:right.start]
-            symbol = OPERATOR_SYMBOLS.get(node.op, node.op)
+            symbol = OPERATOR_SYMBOLS.get(node.op, ",")
             found = gap.find(symbol)   # the gap may hold parentheses around the operands too
             at = left.end + max(found, 0)
             return ShapeError(
@@ -175,9 +181,9 @@ class _Inference:
 
     def names(self) -> dict:
         """Label every unsolved dimension class, in order of first appearance."""
-        taken = set(self.found) | {d for s in self.declared.values() for d in s if isinstance(d, str)}
-        taken |= set(self.dim_names)
-        labels, pool = {}, (n for n in DIM_NAMES + tuple(f"n{i}" for i in range(1, 10_000)) if n not in taken)
+        taken = set(self.found) | self.rigid | set(self.dim_names)
+        pool = (n for n in DIM_NAMES + tuple(f"n{i}" for i in range(1, 10 * len(self.found) + 20)) if n not in taken)
+        labels = {}
         for name in self.order:
             for d in self.found[name]:
                 r = self.u.resolve(d)
@@ -204,6 +210,12 @@ def _postorder(root: Syntax):
     return out
 
 
+def _constructor_dims(root: Syntax) -> set:
+    """Names written as dimensions anywhere in the text: n in ones(n, 1)."""
+    return {d for node in _postorder(root) if node.op != "var" and operator(node.op).dim_args
+            for d in node.attr if isinstance(d, str)}
+
+
 def typecheck(root: Syntax, declared: dict, scalar_result: bool = False, columns=(), squares=()):
     """(typed Expr, {name: shape}) for a syntax tree, inferring what is not declared.
 
@@ -211,36 +223,52 @@ def typecheck(root: Syntax, declared: dict, scalar_result: bool = False, columns
     undeclared variables named in `columns` are taken to be column vectors (as for a Hessian),
     those in `squares` square (as for a symmetric matrix).
     """
-    inf = _Inference(declared)
+    inf = _Inference(declared, _constructor_dims(root))
     inf.run(root, scalar_result, columns, squares)
     labels = inf.names()
     found = {name: tuple(inf.final(d, labels) for d in shape) for name, shape in inf.found.items()}
+    resolve = lambda d: inf.final(inf.dimension(d), labels)  # noqa: E731
     built: dict[int, Expr] = {}
     for node in _postorder(root):
         args = [built[id(a)] for a in node.args]
-        built[id(node)] = _build(node, args, found, lambda d: inf.final(inf.constructor_dim(d), labels))
+        built[id(node)] = _build(node, args, found, resolve, inf.dimension_names)
     return built[id(root)], found
 
 
-def _build(node: Syntax, args: list, found: dict, dim) -> Expr:
+def _build(node: Syntax, args: list, found: dict, resolve, dimension_names) -> Expr:
     if node.op == "var":
+        if node.attr in dimension_names:
+            return dim(resolve(node.attr))
         return var(node.attr, found[node.attr])
     if node.op == "const":
         return const(node.attr)
-    if node.op == "ones":
-        return ones(tuple(dim(d) for d in node.attr))
-    if node.op == "zeros":
-        return zeros(tuple(dim(d) for d in node.attr))
-    if node.op == "eye":
-        return eye(dim(node.attr[0]))
-    op = node.op
-    if op == "diag" and 1 in args[0].shape:
-        op = "diag_embed" if args[0].shape != SCALAR else "diag"
+    record = operator(node.op)
+    attr = tuple(resolve(d) for d in node.attr) if record.dim_args else node.attr
     try:
-        return Expr(op, tuple(args))
+        if record.dim_args:
+            shape = record.shape_rule(None, (), attr)
+            return const(1.0 if node.op != "zeros" else 0.0) if shape == SCALAR else Expr(node.op, (), attr)
+        return Expr(node.op, tuple(args), attr)
     except ShapeClash as clash:  # inference agreed, so this is a bug in a shape rule
         raise ShapeError(f"{clash}\n{node.where()}") from None
 
 
 def unknown_variable(name: str, known) -> UnknownNameError:
     return UnknownNameError(f"unknown variable `{name}`{did_you_mean(name, known)}")
+
+
+def prepare(f: str, wrt: str, shapes, vector: bool = False, symmetric=()):
+    """(typed f, the variable wrt as a node, {name: shape}) for a derivative of f with respect to wrt.
+
+    f's result is taken to be 1×1 where its shape is left free; with `vector`, an undeclared
+    wrt is a column; names in `symmetric` are square.
+    """
+    declared = dict(shapes or {})
+    typed, found = typecheck(parse(f), declared, scalar_result=True, columns=(wrt,) if vector else (),
+                             squares=tuple(symmetric))
+    if wrt in found:
+        return typed, var(wrt, found[wrt]), found
+    if wrt in declared:
+        found[wrt] = normalize_shape(wrt, declared[wrt])
+        return typed, var(wrt, found[wrt]), found
+    raise unknown_variable(wrt, found)

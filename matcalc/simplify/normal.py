@@ -4,10 +4,11 @@ A product c * a^p * b^q is (c, [(a, p), (b, q)]); a sum is a list of such
 terms; a matrix product is its chain of factors.  build_monomial turns a
 monomial back into the canonical expression.
 
->>> from .expr import var
+>>> from matcalc import ops
+>>> from matcalc.ir.expr import var
 >>> x = var("x", (3, 1))
 >>> monomial(2 * x * x)
-(2.0, [(Expr('x', shape=(3, 1)), 2.0)])
+(2.0, [(var('x', (3, 1)), 2.0)])
 """
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ import contextlib
 import contextvars
 from typing import Optional
 
-from .expr import ELEMENTWISE_FUNCTIONS, SCALAR, Expr, call, const, is_one, is_zero, ones, zeros
+from ..ir.dims import SCALAR
+from ..ir.expr import Expr, call, const, is_one, is_zero, ones, zeros
+from ..ir.operator import operator
+from ..ops import column as as_column
+from ..ops import is_diagonal_matrix
 
 
 def _integer(p: float) -> bool:
@@ -31,8 +36,8 @@ def monomial(e: Expr):
         nonlocal coef
         op = node.op
         if op == "mul":
-            collect(node.args[0], k)
-            collect(node.args[1], k)
+            for a in node.args:
+                collect(a, k)
         elif op == "div":
             collect(node.args[0], k)
             collect(node.args[1], -k)
@@ -107,7 +112,7 @@ def _outer_product(items: list) -> list:
 
 
 def becomes_structured(b: Expr) -> bool:
-    return b.op in ("eye", "diag_embed") or _row_of_ones_product(b) is not b
+    return b.op == "eye" or is_diagonal_matrix(b) or _row_of_ones_product(b) is not b
 
 
 def _row_of_ones_product(b: Expr) -> Expr:
@@ -119,7 +124,7 @@ def _row_of_ones_product(b: Expr) -> Expr:
 
 def _diag_from_eye(items: list) -> list:
     """v * eye(n) -> diag(v) and v * diag(u) -> diag(v*u), for vectors v (the form Jacobians come in)."""
-    diagonal = next((b for b, p in items if p == 1 and b.op in ("eye", "diag_embed")), None)
+    diagonal = next((b for b, p in items if p == 1 and (b.op == "eye" or is_diagonal_matrix(b))), None)
     if diagonal is None:
         return items
     n = diagonal.shape[0]
@@ -130,7 +135,7 @@ def _diag_from_eye(items: list) -> list:
     inner = [] if diagonal.op == "eye" else [as_column(diagonal.args[0])]
     v = _product([_power(as_column(b), p) for b, p in vectors] + inner)
     scalars = [(b, p) for b, p in others if b.shape == SCALAR]
-    return scalars + [(call("diag_embed", v), 1.0)]
+    return scalars + [(call("diag", v), 1.0)]
 
 
 def _sigmoid_from_exp(items: list) -> list:
@@ -153,19 +158,17 @@ def _sigmoid_from_exp(items: list) -> list:
     return items
 
 
-def as_column(v: Expr) -> Expr:
-    return v if v.shape[1] == 1 else v.T
-
-
 def _terms(node: Expr, sign: float, out: list):
     if node.op == "add":
-        _terms(node.args[0], sign, out)
-        _terms(node.args[1], sign, out)
+        for a in node.args:
+            _terms(a, sign, out)
     elif node.op == "sub":
         _terms(node.args[0], sign, out)
         _terms(node.args[1], -sign, out)
     elif node.op == "neg":
         _terms(node.args[0], -sign, out)
+    elif is_zero(node):
+        return
     else:
         coef, items = monomial(node)
         rest = items[0][0] if len(items) == 1 and items[0][1] == 1 else None
@@ -247,7 +250,7 @@ def assume_symmetric(names):
 
 def is_symmetric(e: Expr, depth: int = 0) -> bool:
     """Structurally symmetric: A'@A, A@D@A' with D symmetric, inv/elementwise of symmetric, ..."""
-    if e.shape == SCALAR or e.op in ("eye", "diag_embed"):
+    if e.shape == SCALAR or e.op == "eye" or is_diagonal_matrix(e):
         return True
     if e.op == "var":
         return e.attr in SYMMETRIC_VARIABLES.get()
@@ -261,7 +264,7 @@ def is_symmetric(e: Expr, depth: int = 0) -> bool:
         k = len(chain)
         mirrored = all(_mirror(chain[i], chain[k - 1 - i], depth) for i in range(k // 2))
         return mirrored and (k % 2 == 0 or is_symmetric(chain[k // 2], depth + 1))
-    if e.op in ("add", "sub", "mul", "div", "neg", "inv", "pow") or e.op in ELEMENTWISE_FUNCTIONS:
+    if e.op == "inv" or operator(e.op).elementwise:
         return all(is_symmetric(a, depth + 1) for a in e.args)
     return False
 

@@ -1,4 +1,4 @@
-"""Text to syntax tree, with the grammar in grammar/matcalc.lark.
+"""Text to syntax tree, with the grammar in matcalc.lark and function names from the registry.
 
 The tree keeps source positions so that later errors can point at the text:
 
@@ -7,28 +7,22 @@ The tree keeps source positions so that later errors can point at the text:
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 
 import lark
 
-from .errors import LimitError, ParseError, UnknownNameError, caret, did_you_mean, position
-from .expr import OPS
+from ..errors import LimitError, ParseError, UnknownNameError, caret, did_you_mean, position
+from ..ir.operator import lookup_function, function_names
+from .tables import load_parser
 
-MAX_LENGTH = 20_000
-MAX_DEPTH = 2_000
-
-ALIASES = {"trace": "tr"}
-CONSTRUCTORS = {"ones": 2, "zeros": 2, "eye": 1}
-FUNCTIONS = sorted({op for op, info in OPS.items() if info.function and op != "diag_embed"}
-                   | set(ALIASES) | set(CONSTRUCTORS))
+MAX_LENGTH = 20_000     # characters
+MAX_DEPTH = 2_000       # levels of nesting: brackets, calls, unary operators, powers
+MAX_DIMENSION = 10 ** 9  # a dimension written as a number (eye(1e999) is refused here, not in numpy)
 
 
 @dataclass(frozen=True, eq=False)
 class Syntax:
-    """A node of the syntax tree: op, args, attr (name or number), and its span in the text."""
+    """A node of the syntax tree: op, args, attr (name, number or parameters), and its span in the text."""
     op: str
     args: tuple = ()
     attr: object = None
@@ -41,27 +35,6 @@ class Syntax:
         return caret(self.text, self.start, self.end)
 
 
-def _grammar_text() -> str:
-    # Installed: grammar/ ships inside the package; source tree: it sits beside it.
-    packaged = resources.files("matcalc").joinpath("grammar", "matcalc.lark")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    here = os.path.dirname(os.path.abspath(__file__))
-    with open(os.path.join(here, os.pardir, "grammar", "matcalc.lark"), encoding="utf-8") as fh:
-        return fh.read()
-
-
-@lru_cache(maxsize=1)
-def _parser() -> lark.Lark:
-    # cache=True: Lark keeps the LALR tables in the temp folder, keyed by the grammar's hash,
-    # which saves most of the CLI's start-up time; any failure to cache falls back to building them.
-    options = dict(parser="lalr", propagate_positions=True, maybe_placeholders=False)
-    try:
-        return lark.Lark(_grammar_text(), cache=True, **options)
-    except OSError:
-        return lark.Lark(_grammar_text(), **options)
-
-
 def parse(text: str) -> Syntax:
     """Parse one expression; raises ParseError (with line, column and caret) or LimitError."""
     if not isinstance(text, str):
@@ -70,9 +43,9 @@ def parse(text: str) -> Syntax:
         raise LimitError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
     if not text.strip():
         raise ParseError("empty expression")
-    _check_nesting(text)
+    _check_brackets(text)
     try:
-        tree = _parser().parse(text)
+        tree = load_parser().parse(text)
     except lark.exceptions.UnexpectedCharacters as e:
         raise ParseError(f"unexpected character {text[e.pos_in_stream]!r} at line {e.line}, "
                          f"column {e.column}\n{caret(text, e.pos_in_stream)}") from None
@@ -91,8 +64,8 @@ def parse(text: str) -> Syntax:
     return _to_syntax(tree, text)
 
 
-def _check_nesting(text: str) -> None:
-    """Parentheses nested deeper than MAX_DEPTH are refused before parsing."""
+def _check_brackets(text: str) -> None:
+    """Parentheses nested deeper than MAX_DEPTH are refused before parsing (Lark would recurse)."""
     depth = deepest = 0
     for ch in text:
         if ch == "(":
@@ -102,6 +75,16 @@ def _check_nesting(text: str) -> None:
             depth -= 1
     if deepest > MAX_DEPTH:
         raise LimitError(f"expression nested deeper than {MAX_DEPTH} levels (parentheses {deepest} deep)")
+
+
+# A chain a + b - c is one level of nesting, not one per operator: a left operand
+# continuing its parent's chain of the same precedence adds no depth.
+_CHAINS = ({"add", "sub"}, {"matmul", "mul", "div"})
+
+
+def _continues_chain(parent: str, child_index: int, child) -> bool:
+    return (child_index == 0 and isinstance(child, lark.Tree)
+            and any(parent in level and child.data in level for level in _CHAINS))
 
 
 def _to_syntax(tree, text: str) -> Syntax:
@@ -117,7 +100,8 @@ def _to_syntax(tree, text: str) -> Syntax:
             continue
         if not expanded:
             stack.append((node, depth, True))
-            stack.extend((c, depth + 1, False) for c in node.children if c is not None)
+            stack.extend((c, depth + (not _continues_chain(node.data, k, c)), False)
+                         for k, c in enumerate(node.children) if c is not None)
             continue
         kids = [done.pop(id(c)) for c in node.children if c is not None]
         done[id(node)] = _node(node, kids, text)
@@ -147,26 +131,36 @@ def _node(tree: lark.Tree, kids: list, text: str) -> Syntax:
 
 
 def _call(name: Syntax, args: list, span: dict) -> Syntax:
-    fname = ALIASES.get(name.attr, name.attr)
+    """name(args): an operator of the registry, its tensor arguments and its static parameters."""
     where = caret(span["text"], name.start, name.end)
-    if fname in CONSTRUCTORS:
-        want = CONSTRUCTORS[fname]
-        if fname == "eye" and len(args) == 1:
-            args = args * 2
-        elif len(args) != want:
-            raise ParseError(f"{fname} takes {want} dimension(s), got {len(args)}\n{where}")
-        dims = tuple(_dimension(a, fname) for a in args)
-        return Syntax(fname, attr=dims, **span)
-    if fname not in OPS or not OPS[fname].function or fname == "diag_embed":
-        raise UnknownNameError(f"unknown function `{name.attr}`{did_you_mean(name.attr, FUNCTIONS)}\n{where}")
-    if len(args) != 1:
-        raise ParseError(f"{fname} takes 1 argument, got {len(args)}\n{where}")
-    return Syntax(fname, tuple(args), **span)
+    op = lookup_function(name.attr)
+    if op is None:
+        raise UnknownNameError(f"unknown function `{name.attr}`{did_you_mean(name.attr, function_names())}\n{where}")
+    if op.dim_args:
+        if len(args) != op.dim_args:
+            raise ParseError(f"{op.name} takes {op.dim_args} dimension(s), got {len(args)}\n{where}")
+        return Syntax(op.name, attr=tuple(_dimension(a, name.attr) for a in args), **span)
+    arity = op.arity if op.arity is not None else 2
+    most = arity + len(op.params)
+    if not arity <= len(args) <= most:
+        wanted = f"{arity}" if most == arity else f"{arity} to {most}"
+        raise ParseError(f"{name.attr} takes {wanted} argument(s), got {len(args)}\n{where}")
+    params = tuple(_parameter(a, p, name.attr) for a, p in zip(args[arity:], op.params))
+    attr = params[0] if len(params) == 1 else (params or None)
+    return Syntax(op.name, tuple(args[:arity]), attr, **span)
 
 
 def _dimension(arg: Syntax, fname: str):
-    if arg.op == "const" and arg.attr == int(arg.attr) and arg.attr >= 1:
+    if arg.op == "const" and float(arg.attr).is_integer() and 1 <= arg.attr <= MAX_DIMENSION:
         return int(arg.attr)
     if arg.op == "var":
         return arg.attr  # a symbolic dimension, solved by shape inference
-    raise ParseError(f"the dimensions of {fname} are positive integers or dimension names\n{arg.where()}")
+    raise ParseError(f"the dimensions of {fname} are integers from 1 to {MAX_DIMENSION} or dimension names"
+                     f"\n{arg.where()}")
+
+
+def _parameter(arg: Syntax, param, fname: str):
+    if arg.op == "const" and arg.attr in param.choices:
+        return int(arg.attr)
+    choices = ", ".join(str(c) for c in param.choices)
+    raise ParseError(f"the {param.name} of {fname} is one of {choices}: {param.doc}\n{arg.where()}")

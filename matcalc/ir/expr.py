@@ -1,0 +1,246 @@
+"""Expression nodes: one immutable, interned node type; the operator is data.
+
+Every value is 2-D: a scalar is 1x1, a vector a column n x 1.  A node's shape
+comes from its operator's record (ir.operator) when it is built.  Equal
+structure is the same object, so shared subexpressions cost nothing, equality
+is identity, and an analysis of a node can be cached on the node itself:
+
+>>> from matcalc import ops
+>>> X = var("X", (3, 2)); (X.T @ X).shape
+(2, 2)
+>>> (X.T @ X) is (X.T @ X)
+True
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+import weakref
+from typing import Callable
+
+from .dims import SCALAR, ConcreteDims, Dim, Shape
+from .operator import REGISTRY, MissingRule
+
+__all__ = ["Expr", "var", "const", "dim", "ones", "zeros", "eye", "call", "lift", "is_zero", "is_one",
+           "walk", "variables", "size", "replace", "deep", "deep_recursion", "SCALAR", "Dim", "Shape"]
+
+
+class Expr:
+    """An interned expression node: op (str), args (tuple of Expr), attr, shape.
+
+    attr is the name of a `var`, the value of a `const`, the dimension of a
+    `dim`, a static parameter (the axis of `sum(X, 0)`), or None.
+    """
+
+    __slots__ = ("op", "args", "attr", "shape", "_hash", "_facts", "__weakref__")
+    _interned: "weakref.WeakValueDictionary[tuple, Expr]" = weakref.WeakValueDictionary()
+
+    def __new__(cls, op: str, args: tuple = (), attr=None, shape: Shape | None = None):
+        if shape is None:
+            record = REGISTRY.get(op)
+            if record is None:
+                raise MissingRule(f"no operator `{op}` in the registry")
+            if not record.arity_ok(len(args)):
+                raise TypeError(f"{op} takes {record.arity or 'two or more'} arguments, got {len(args)}")
+            shape = record.shape_rule(ConcreteDims, tuple(a.shape for a in args), attr)
+        key = (op, args, attr, shape)
+        node = cls._interned.get(key)
+        if node is None:
+            node = object.__new__(cls)
+            node.op, node.args, node.attr, node.shape = op, args, attr, shape
+            node._hash = hash(key)
+            node._facts = None
+            cls._interned[key] = node
+        return node
+
+    def __hash__(self):
+        return self._hash
+
+    def __eq__(self, other):
+        return self is other
+
+    def __reduce__(self):
+        return (Expr, (self.op, self.args, self.attr, self.shape))
+
+    def __repr__(self):
+        # printers live downstream (matcalc.printing); this structural form is for debugging
+        if self.op == "var":
+            return f"var({self.attr!r}, {self.shape})"
+        if self.op == "const":
+            return f"const({self.attr!r})"
+        parts = [repr(a) for a in self.args] if len(self.args) <= 4 else [f"{len(self.args)} args"]
+        if self.attr is not None:
+            parts.append(repr(self.attr))
+        return f"{self.op}({', '.join(parts)})"
+
+    def cached(self, key: str, compute: Callable):
+        """The analysis `key` of this node, computed once: nodes are immutable, so it never goes stale."""
+        facts = self._facts
+        if facts is None:
+            facts = self._facts = {}
+        try:
+            return facts[key]
+        except KeyError:
+            value = facts[key] = compute(self)
+            return value
+
+    # -- properties
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape == SCALAR
+
+    @property
+    def is_const(self) -> bool:
+        return self.op == "const"
+
+    @property
+    def value(self) -> float:
+        return self.attr
+
+    # -- building (raw: no simplification; matcalc.simplify does that)
+    def __add__(self, other):
+        return Expr("add", (self, lift(other)))
+
+    def __radd__(self, other):
+        return Expr("add", (lift(other), self))
+
+    def __sub__(self, other):
+        return Expr("sub", (self, lift(other)))
+
+    def __rsub__(self, other):
+        return Expr("sub", (lift(other), self))
+
+    def __mul__(self, other):
+        return Expr("mul", (self, lift(other)))
+
+    def __rmul__(self, other):
+        return Expr("mul", (lift(other), self))
+
+    def __truediv__(self, other):
+        return Expr("div", (self, lift(other)))
+
+    def __rtruediv__(self, other):
+        return Expr("div", (lift(other), self))
+
+    def __pow__(self, other):
+        return Expr("pow", (self, lift(other)))
+
+    def __neg__(self):
+        return Expr("neg", (self,))
+
+    def __matmul__(self, other):
+        return Expr("matmul", (self, other))
+
+    @property
+    def T(self) -> "Expr":
+        return Expr("transpose", (self,))
+
+
+def var(name: str, shape: Shape) -> Expr:
+    return Expr("var", (), name, tuple(shape))
+
+
+def const(value: float) -> Expr:
+    value = float(value)
+    return Expr("const", (), 0.0 if value == 0 else value, SCALAR)
+
+
+def dim(d: Dim) -> Expr:
+    """A dimension used as a value: n in ones(n, 1)/n; an int dimension is just a constant."""
+    return const(d) if isinstance(d, int) else Expr("dim", (), d, SCALAR)
+
+
+def ones(shape: Shape) -> Expr:
+    """The all-ones matrix; constructors keep the dimensions they were written with in attr."""
+    return const(1.0) if tuple(shape) == SCALAR else Expr("ones", (), tuple(shape))
+
+
+def zeros(shape: Shape) -> Expr:
+    return const(0.0) if tuple(shape) == SCALAR else Expr("zeros", (), tuple(shape))
+
+
+def eye(n: Dim) -> Expr:
+    return const(1.0) if n == 1 else Expr("eye", (), (n,))
+
+
+def call(op: str, *args: Expr, attr=None) -> Expr:
+    return Expr(op, tuple(args), attr)
+
+
+def lift(x) -> Expr:
+    return x if isinstance(x, Expr) else const(x)
+
+
+def is_zero(e: Expr) -> bool:
+    return e.op == "zeros" or (e.op == "const" and e.attr == 0.0)
+
+
+def is_one(e: Expr) -> bool:
+    return e.op == "const" and e.attr == 1.0
+
+
+def walk(root: Expr) -> list:
+    """Every node reachable from root once, children before parents (no recursion)."""
+    seen, order, stack = set(), [], [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        stack.extend((a, False) for a in reversed(node.args) if a not in seen)
+    return order
+
+
+def variables(root: Expr) -> dict:
+    """name -> shape of every variable in root."""
+    return {n.attr: n.shape for n in walk(root) if n.op == "var"}
+
+
+def size(root: Expr) -> int:
+    """Number of distinct nodes (the size of the DAG)."""
+    return len(walk(root))
+
+
+def replace(root: Expr, mapping: dict) -> Expr:
+    """root with every node in mapping replaced (shapes must agree); shared parts stay shared."""
+    out: dict = {}
+    for node in walk(root):
+        if node in mapping:
+            out[node] = mapping[node]
+        elif node.args:
+            args = tuple(out[a] for a in node.args)
+            out[node] = node if args == node.args else Expr(node.op, args, node.attr)
+        else:
+            out[node] = node
+    return out[root]
+
+
+RECURSION_LIMIT = 60_000
+
+
+@contextlib.contextmanager
+def deep_recursion():
+    """Room for the recursive printers and rewrites on deep expressions (a 256-layer net).
+
+    Parsing bounds the input's nesting, so the depth stays bounded too.
+    """
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def deep(fn):
+    """Decorator: run fn inside deep_recursion()."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with deep_recursion():
+            return fn(*args, **kwargs)
+    return wrapper

@@ -1,0 +1,118 @@
+"""Numeric evaluation of expressions, each operator by its record's implementation.
+
+Symbolic dimensions (n in ones(n, 1), or a variable declared n×d) are read off the
+values given for the variables.
+
+>>> import numpy as np
+>>> evaluate("norm(x)^2", {"x": np.array([3.0, 4.0])})
+25.0
+"""
+from __future__ import annotations
+
+from ..errors import EvaluationError, LimitError, MatcalcError, ShapeError
+from ..frontend import parse, typecheck, unknown_variable
+from ..ir.dims import show_shape
+from ..ir.expr import Expr, deep, walk
+from ..ir.operator import REGISTRY, MissingRule
+from .backends import Backend, numpy_backend
+
+__all__ = ["evaluate", "run", "as_matrix", "MAX_ELEMENTS"]
+
+MAX_ELEMENTS = 50_000_000   # entries of one array evaluate may allocate (400 MB of float64)
+
+
+def as_matrix(name: str, value):
+    """A value as a 2-D float64 array: 1-D is a column, 0-D a 1x1."""
+    import numpy as np
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise MatcalcError(f"value of {name} is not numeric: {type(value).__name__}") from None
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim == 1:
+        return a.reshape(-1, 1)
+    if a.ndim == 2:
+        return a
+    raise ShapeError(f"value of {name} has {a.ndim} dimensions; matcalc works with 2-D arrays")
+
+
+def _bind_dimensions(root: Expr, values: dict) -> dict:
+    """Symbolic dimension -> size, read off the variables' values; a clash is a ShapeError."""
+    sizes: dict = {}
+    for node in walk(root):
+        if node.op != "var":
+            continue
+        if node.attr not in values:
+            raise unknown_variable(node.attr, values)
+        got = tuple(values[node.attr].shape)
+        for d, n in zip(node.shape, got):
+            if isinstance(d, int):
+                if d != n:
+                    raise ShapeError(f"{node.attr} is {show_shape(node.shape)} but its value is {show_shape(got)}")
+            elif sizes.setdefault(d, n) != n:
+                raise ShapeError(f"dimension {d} is {sizes[d]} elsewhere but {n} in the value of {node.attr}")
+    return sizes
+
+
+def _resolver(sizes: dict):
+    def resolve(d):
+        if isinstance(d, int):
+            return d
+        if d not in sizes:
+            raise ShapeError(f"cannot tell the size of dimension {d}: no variable of a known size fixes it")
+        return sizes[d]
+    return resolve
+
+
+def run(root: Expr, values: dict, backend: Backend | None = None):
+    """Evaluate a typed expression with arrays for its variables (2-D, of the declared shapes)."""
+    B = backend or numpy_backend()
+    resolve = _resolver(_bind_dimensions(root, values))
+    cache: dict = {}
+    for node in walk(root):
+        op = node.op
+        if op == "var":
+            cache[node] = values[node.attr]
+            continue
+        record = REGISTRY.get(op)
+        if record is None:
+            raise MissingRule(f"no operator `{op}` in the registry")
+        impl = record.impl(B.name)
+        if impl is None:
+            raise MissingRule(f"operator `{op}` has no {B.name} implementation")
+        if record.leaf:
+            shape = tuple(resolve(d) for d in node.shape)
+            if shape[0] * shape[1] > MAX_ELEMENTS:
+                raise LimitError(f"{op}{show_shape(shape)} would have {shape[0] * shape[1]:,} entries; "
+                                 f"evaluate allocates at most {MAX_ELEMENTS:,}")
+            cache[node] = impl(B, shape, node.attr, resolve)
+            continue
+        params = {record.params[0].name: node.attr} if record.params and node.attr is not None else {}
+        try:
+            cache[node] = impl(B, *(cache[a] for a in node.args), **params)
+        except MatcalcError:
+            raise
+        except Exception as e:   # a singular matrix and the like: the backend's own error types
+            raise EvaluationError(f"cannot evaluate {record.title} here: {type(e).__name__}: {e}") from None
+    return cache[root]
+
+
+@deep
+def evaluate(expr, values: dict):
+    """Evaluate an expression (text in the input language, or an Expr) at NumPy values.
+
+    1-D arrays are column vectors, 0-D arrays and floats scalars.  Returns a 2-D
+    array, or a float for a 1x1 result.
+    """
+    import numpy as np
+    if not isinstance(values, dict):
+        raise MatcalcError(f"values must be a dict of name -> array, got {type(values).__name__}")
+    arrays = {name: as_matrix(name, v) for name, v in values.items()}
+    if isinstance(expr, Expr):
+        root = expr
+    else:
+        root, _ = typecheck(parse(expr), {name: a.shape for name, a in arrays.items()})
+    with np.errstate(all="ignore"):
+        out = run(root, arrays)
+    return float(out[0, 0]) if out.shape == (1, 1) else out

@@ -1,0 +1,39 @@
+"""Leaves: variables, constants, dimensions used as values, and the constructors ones, zeros, eye.
+
+Constructors carry the dimensions they were written with in `attr` (`ones(m, n)` has
+attr (m, n)); a leaf's numeric implementation is called as impl(backend, shape, attr,
+resolve) with `shape` concrete and `resolve` mapping a symbolic dimension to its size.
+
+>>> from matcalc.ir.expr import ones
+>>> ones((2, 3)).shape
+(2, 3)
+"""
+from __future__ import annotations
+
+from ..ir.dims import SCALAR
+from ..ir.operator import Operator, register
+
+
+def _leaf(name: str, title: str, doc: str, shape_rule, **fields) -> Operator:
+    return register(Operator(name=name, title=title, doc=doc, arity=0, shape_rule=shape_rule, leaf=True,
+                             jvp=lambda y, i, t: None, vjp=lambda y, i, G: None, linear=True, **fields))
+
+
+def _given(dims, shapes, attr):
+    raise TypeError("this leaf is built with its shape")   # var and const always come with one
+
+
+_leaf("var", "variable", "a named matrix, vector or scalar", _given, shape_doc="declared or inferred")
+_leaf("const", "constant", "a number", _given, shape_doc="1×1",
+      numpy=lambda B, shape, attr, resolve: B.full(SCALAR, attr))
+_leaf("dim", "dimension", "the size of a dimension, used as a value: sum(X)/n", _given, shape_doc="1×1",
+      numpy=lambda B, shape, attr, resolve: B.full(SCALAR, resolve(attr)))
+_leaf("ones", "ones", "the all-ones matrix", lambda dims, shapes, attr: tuple(attr), spellings=("ones",),
+      dim_args=2, syntax="ones(m, n)", shape_doc="m×n",
+      numpy=lambda B, shape, attr, resolve: B.full(shape, 1.0))
+_leaf("zeros", "zeros", "the zero matrix", lambda dims, shapes, attr: tuple(attr), spellings=("zeros",),
+      dim_args=2, syntax="zeros(m, n)", shape_doc="m×n",
+      numpy=lambda B, shape, attr, resolve: B.full(shape, 0.0))
+_leaf("eye", "identity", "the identity matrix", lambda dims, shapes, attr: (attr[0], attr[0]), spellings=("eye",),
+      dim_args=1, syntax="eye(n)", shape_doc="n×n",
+      numpy=lambda B, shape, attr, resolve: B.eye(shape[0]))

@@ -1,0 +1,141 @@
+"""What every printer shares: dispatch, the precedence of each operator, one parenthesize.
+
+A printer is a class per format with a `style` ("text", "unicode", "latex").
+For a node it calls its own `print_<op>` method if it has one (the infix algebra,
+leaves, notation such as A⁻¹), and otherwise lays the node out from the form its
+operator's record gives for that style: a function name (`sigmoid` → σ(X)), a
+template (`‖{0}‖`) or a callable.  So a new operator prints in every format
+without any printer changing.
+
+>>> from matcalc import ops
+>>> from matcalc.printing.text import to_text
+>>> from matcalc.ir.expr import var, call
+>>> to_text(call("sigmoid", var("X", (2, 2))))
+'sigmoid(X)'
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from ..ir.expr import Expr
+from ..ir.operator import ATOM, POSTFIX, POWER, PREFIX, PRODUCT, REGISTRY, SUM
+
+__all__ = ["Printer", "precedence", "shown", "format_number", "ATOM", "SUM", "PRODUCT", "PREFIX", "POWER", "POSTFIX"]
+
+
+def shown(e: Expr, style: str) -> Expr:
+    """The node printed for e in `style`: e itself, or the equal form its record displays (𝟏ᵀA)."""
+    record = REGISTRY.get(e.op)
+    display = record.display if record is not None else None
+    return (display(e, style) or e) if display is not None else e
+
+
+def precedence(e: Expr, style: str = "text") -> int:
+    """How tightly e binds when printed in `style` (a negative constant binds like a negation)."""
+    e = shown(e, style)
+    if e.op == "const":
+        return PREFIX if e.value < 0 else ATOM
+    record = REGISTRY.get(e.op)
+    return ATOM if record is None else record.precedence
+
+
+def format_number(v: float) -> str:
+    if float(v).is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return format(v, ".15g")
+
+
+class Printer:
+    """Shared layout: dispatch on op, parenthesize by precedence, function calls from the registry."""
+
+    style = "text"
+    inverse_as_superscript = False   # A^{-1}, A⁻¹: another superscript on it needs parentheses
+
+    def __init__(self, names: Optional[dict] = None):
+        self.names = names or {}
+        self.memo: dict = {}
+
+    def doprint(self, e: Expr, top: bool = True) -> str:
+        if not top and e in self.names:
+            return self.name(self.names[e])
+        key = (e, top)
+        if key not in self.memo:
+            view = shown(e, self.style)
+            method = getattr(self, f"print_{view.op}", None)
+            self.memo[key] = method(view) if method is not None else self.print_from_record(view)
+        return self.memo[key]
+
+    def sub(self, e: Expr) -> str:
+        return self.doprint(e, top=False)
+
+    def prec(self, e: Expr) -> int:
+        if e in self.names:
+            return ATOM
+        if e.op == "neg" and self.prec(e.args[0]) == PRODUCT:
+            return PRODUCT   # -a*b is printed bare: it binds like the product it is
+        if e.op == "inv" and self.inverse_as_superscript:
+            return POSTFIX
+        return precedence(e, self.style)
+
+    def parenthesize(self, e: Expr, needs: bool) -> str:
+        s = self.sub(e)
+        return self.paren(s) if needs else s
+
+    # -- functions, from the operator's record
+    def print_from_record(self, e: Expr) -> str:
+        record = REGISTRY[e.op]
+        form = getattr(record, self.style)
+        if callable(form):
+            return form(self, e)
+        args = [self.sub(a) for a in e.args]
+        if form and "{0}" in form:
+            return form.format(*args)
+        params = [] if e.attr is None or not record.params else [str(p) for p in _as_tuple(e.attr)]
+        return self.call(form or self.default_head(record), args + params)
+
+    def default_head(self, record) -> str:
+        return record.spellings[0] if record.spellings else record.name
+
+    def call(self, head: str, args: list) -> str:
+        """name(a, b) in this format."""
+        return f"{head}({', '.join(args)})"
+
+    # -- binary and n-ary operators
+    def operands(self, e: Expr) -> list:
+        """The operand strings of an infix node, with the parentheses each needs."""
+        p = precedence(e, self.style)
+        first, rest = e.args[0], e.args[1:]
+        fp = self.prec(first)
+        first_needs = fp < p or (fp == p and p == PRODUCT and self._mixed(shown(first, self.style).op, e.op)
+                                 and not _coefficient_led(first)
+                                 and not (e.op == "div" and e.args[1].is_scalar))
+        out = [self.parenthesize(first, first_needs)]
+        for right in rest:
+            rp = self.prec(right)
+            out.append(self.parenthesize(right, rp < p or (rp == p and not self._associates(e, right))))
+        return out
+
+    def _mixed(self, inner: str, outer: str) -> bool:
+        # (R@W2')*H reads better than R@W2'*H, though both mean the same
+        return (inner == "matmul") != (outer == "matmul")
+
+    def _associates(self, e: Expr, right: Expr) -> bool:
+        """a op (b op2 c) == a op b op2 c, printed without parentheses?"""
+        if right in self.names:
+            return True
+        right = shown(right, self.style)
+        if e.op == "add":
+            return right.op == "add"
+        if e.op == "matmul":
+            return right.op == "matmul"
+        if e.op == "mul":
+            return right.op in ("mul", "div") or (right.op == "matmul" and e.args[0].is_const)
+        return False
+
+
+def _as_tuple(attr) -> tuple:
+    return attr if isinstance(attr, tuple) else (attr,)
+
+
+def _coefficient_led(e: Expr) -> bool:
+    return e.op == "mul" and e.args[0].is_const

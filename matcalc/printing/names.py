@@ -1,0 +1,82 @@
+"""Named intermediates: the subexpressions worth a name (H = sigmoid(X@W1 + b1), R = ...).
+
+Shared nodes printed once by name keep the readable form of an L-layer net linear in L.
+Names come by family, from the operator's record: H for activations, R for sums
+(residuals), Z for products, G for the rest; numbered when a family has several.
+
+>>> from matcalc import ops
+>>> from matcalc.ir.expr import var, call
+>>> X, W = var("X", (5, 3)), var("W", (3, 2))
+>>> H = call("sigmoid", X @ W)
+>>> intermediates([H * (1 - H)])
+[('H', sigmoid(matmul(var('X', (5, 3)), var('W', (3, 2)))))]
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from ..ir.expr import Expr, walk
+from ..ir.operator import REGISTRY
+
+__all__ = ["intermediates", "family"]
+
+MIN_NAMED_SIZE = 3   # nodes: sigmoid(X@W) is worth a name, inv(S) and exp(x) are not
+UNNAMED = frozenset({"tuple", "transpose", "neg"})   # a name for A' or -A would hide too little
+
+
+def _small_sizes(nodes: list) -> dict:
+    """Tree size of each node, capped (a DAG's tree size can be exponential)."""
+    size: dict = {}
+    for n in nodes:
+        size[n] = 0 if n.op == "const" else min(MIN_NAMED_SIZE, 1 + sum(size[a] for a in n.args))
+    return size
+
+
+def family(n: Expr) -> str:
+    """The letter of n's family of names."""
+    record = REGISTRY.get(n.op)
+    return (record.naming if record is not None else "") or "G"
+
+
+def intermediates(roots: list, forward: Optional[Expr] = None, taken=()) -> list:
+    """[(name, expr)] in definition order: the subexpressions worth naming.
+
+    Named: any non-trivial node used twice or more, and any node of the forward
+    function f used directly by the derivative (not only inside f).
+    """
+    nodes = walk(_bundle(roots))
+    uses: dict[Expr, int] = {}
+    forward_parent: dict[Expr, bool] = {}
+    fwd = set(walk(forward)) if forward is not None else set()
+    for node in nodes:
+        for a in node.args:
+            uses[a] = uses.get(a, 0) + 1
+            if node not in fwd:
+                forward_parent[a] = True
+    size = _small_sizes(nodes)
+    chosen = [n for n in nodes
+              if size[n] >= MIN_NAMED_SIZE and n not in roots and n.op not in UNNAMED
+              and (uses.get(n, 0) >= 2 or (n in fwd and n is not forward and forward_parent.get(n)
+                                             and family(n) in ("H", "R")))]
+    return _label(chosen, set(taken))
+
+
+def _bundle(roots: list) -> Expr:
+    return roots[0] if len(roots) == 1 else Expr("tuple", tuple(roots), None, (1, 1))
+
+
+def _label(chosen: list, taken: set) -> list:
+    by_family: dict[str, list] = {}
+    for n in chosen:
+        by_family.setdefault(family(n), []).append(n)
+    label = {}
+    for letter, members in by_family.items():
+        stem = letter
+        while stem in taken or any(t.startswith(stem) and t[len(stem):].isdigit() for t in taken):
+            stem += "_"
+        if len(members) == 1:
+            label[members[0]] = stem
+        else:
+            for i, n in enumerate(members, 1):
+                label[n] = f"{stem}{i}"
+    return [(label[n], n) for n in chosen]

@@ -1,0 +1,110 @@
+"""The Derivative that derive, hessian and hvp return: the result and every way to show it.
+
+>>> from matcalc.api import derive
+>>> d = derive("norm(X@W - Y)^2", "W", {"X": (5, 3), "W": (3, 2), "Y": (5, 2)})
+>>> d.kind, d.symbol()
+('gradient', 'df/dW')
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from .derivations import Derivation, derivation_of, html_table, latex_aligned
+from .derivations.printers import plain_symbol
+from .errors import UnsupportedError
+from .ir.expr import Expr, deep, var
+from .numerics.evaluate import evaluate
+from .printing import latex_name, to_latex, to_text
+
+__all__ = ["Derivative"]
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """The derivative of f with respect to one variable, simplified.
+
+    kind is "gradient" (scalar f; the variable's shape), "jacobian" (vector f,
+    vector x; numerator layout, size(f) x size(x)), "hessian" or "hvp".
+    """
+    f: Expr
+    wrt: str
+    result: Expr
+    kind: str
+    shapes: dict
+    direction: str | None = None
+    names: list = field(default_factory=list)
+
+    @deep
+    def __str__(self) -> str:
+        return to_text(self.result)
+
+    @deep
+    def text(self) -> str:
+        """The readable form: named intermediates, then the result in terms of them."""
+        named = self._named()   # a definition prints its own body: printers name only subexpressions
+        lines = [f"{n} = {to_text(e, named)}" for n, e in self.names]
+        lines.append(f"{self.symbol()} = {to_text(self.result, named)}")
+        return "\n".join(lines)
+
+    def symbol(self) -> str:
+        """The left-hand side in plain text: df/dW, d2f/dx2, hvp(f, W)[V]."""
+        return plain_symbol(self.kind, self.wrt, self.direction)
+
+    def _named(self) -> dict:
+        return {e: n for n, e in self.names}
+
+    @property
+    def intermediates(self) -> list:
+        return list(self.names)
+
+    def latex_symbol(self) -> str:
+        r"""The left-hand side in LaTeX: \frac{\partial f}{\partial W}, ..."""
+        wrt = to_latex(var(self.wrt, (1, 1)))
+        if self.kind == "hessian":
+            return rf"\frac{{\partial^2 f}}{{\partial {wrt}^2}}"
+        if self.kind == "hvp":
+            return rf"\nabla^2 f({wrt})[{to_latex(var(self.direction, (1, 1)))}]"
+        return rf"\frac{{\partial f}}{{\partial {wrt}}}"
+
+    @deep
+    def latex(self, named: bool = False, steps: bool = False) -> str:
+        """LaTeX of the result: \\frac{\\partial f}{\\partial W} = ...  (named=True: with intermediates;
+        steps=True: the whole derivation, an `aligned` block)."""
+        if steps:
+            return latex_aligned(self.derivation)
+        lhs = self.latex_symbol()
+        if not named:
+            return f"{lhs} = {to_latex(self.result)}"
+        names = self._named()
+        rows = [rf"{latex_name(n)} &= {to_latex(e, names)}" for n, e in self.names]
+        rows.append(rf"{lhs} &= {to_latex(self.result, names)}")
+        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.latex(named=bool(self.names))}$$"
+
+    def _repr_markdown_(self) -> str:
+        return f"$$\n{self.latex(named=bool(self.names))}\n$$"
+
+    def _repr_html_(self) -> str:
+        """MathML in an aligned table (no network, no script)."""
+        names = self._named()
+        rows = [(latex_name(n), "=", to_latex(e, names), "") for n, e in self.names]
+        rows.append((self.latex_symbol(), "=", to_latex(self.result, names), ""))
+        return html_table(rows)
+
+    @functools.cached_property
+    def derivation(self) -> Derivation:
+        """The step-by-step derivation of a gradient, computed on first use."""
+        if self.kind != "gradient":
+            raise UnsupportedError(f"step-by-step derivations are for gradients of scalar f, not a {self.kind}")
+        return derivation_of(self.f, var(self.wrt, self.shapes[self.wrt]), self.shapes)
+
+    @property
+    def steps(self) -> list:
+        """The derivation's steps: each has .rule (its name), .identity, .node and .terms ((u, G), ...)."""
+        return list(self.derivation.steps)
+
+    def evaluate(self, values: dict):
+        return evaluate(self.result, values)
