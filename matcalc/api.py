@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 
 from .diff import differential, gradient, jacobian
-from .errors import UnsupportedError
+from .errors import UnsupportedError, UsageError
 from .frontend import prepare as _prepare
+from .frontend.question import check_name
 from .frontend import unknown_variable
 from .ir.dims import show_shape
 from .ir.expr import Expr, deep, ones, replace, var
@@ -39,7 +40,8 @@ def derive(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assume
     """
     if layout not in ("numerator", "denominator"):
         raise UnsupportedError(f"layout is 'numerator' or 'denominator', not {layout!r}")
-    typed, x, found = _prepare(f, wrt, shapes, symmetric=symmetric)
+    q = _prepare(f, [wrt], shapes, kind="derive", symmetric=symmetric, assumed=_assumed_names(assume))
+    typed, x, found = q.f, q.variables[wrt], q.shapes
     if typed.shape == (1, 1):
         result, kind = gradient(typed, x), "gradient"
     elif 1 in typed.shape and 1 in x.shape:
@@ -60,10 +62,23 @@ def derive(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assume
         if x in sym:   # the gradient on symmetric matrices: sym(G), not the Cookbook's 2G - diag(G)
             result = simplify((result + result.T) / 2)
         result = _apply_facts(result, assume, found)
-    return Derivative(typed, wrt, result, kind, found, names=_name(typed, result, found))
+    return Derivative(typed, wrt, result, kind, found, names=_name(typed, result, found), notes=tuple(q.notes))
 
 
 ROWSUM_FACT = re.compile(r"\s*rowsum\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*=\s*1\s*$")
+
+
+def _assumed_names(assume) -> list:
+    """The variable each fact is about; a fact matcalc does not know is an error."""
+    if isinstance(assume, str):
+        raise UsageError(f"assume is a list of facts, e.g. [\"rowsum(Y)=1\"], not the str {assume!r}")
+    names = []
+    for fact in assume:
+        m = ROWSUM_FACT.match(fact) if isinstance(fact, str) else None
+        if not m:
+            raise UnsupportedError(f"unknown assumption {fact!r}; matcalc knows rowsum(Y)=1")
+        names.append(m.group(1))
+    return names
 
 
 def _apply_facts(result: Expr, assume, found: dict) -> Expr:
@@ -91,19 +106,22 @@ def _apply_facts(result: Expr, assume, found: dict) -> Expr:
 @deep
 def hessian(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
     """The Hessian of scalar f with respect to a vector (n x n), in closed form."""
-    typed, x, found = _prepare(f, wrt, shapes, vector=True)
+    q = _prepare(f, [wrt], shapes, kind="hessian")
+    typed, x, found = q.f, q.variables[wrt], q.shapes
     if typed.shape != (1, 1) or 1 not in x.shape:
         raise UnsupportedError(f"a Hessian needs a scalar f and a vector variable; "
                                f"for a matrix {wrt} use hvp(f, {wrt}, V)")
     g = simplify(gradient(typed, x))
     result = simplify(jacobian(g, x))
-    return Derivative(typed, wrt, result, "hessian", found, names=_name(typed, result, found))
+    return Derivative(typed, wrt, result, "hessian", found, names=_name(typed, result, found), notes=tuple(q.notes))
 
 
 @deep
 def hvp(f: str, wrt: str, shapes: dict | None = None, direction: str = "V") -> Derivative:
     """The Hessian-vector product: the derivative of the gradient along `direction` (wrt's shape)."""
-    typed, x, found = _prepare(f, wrt, shapes)
+    check_name(direction, "the direction")
+    q = _prepare(f, [wrt], shapes, kind="hvp", extra=(direction,))
+    typed, x, found = q.f, q.variables[wrt], q.shapes
     if typed.shape != (1, 1):
         raise UnsupportedError("hvp needs a scalar f")
     if direction in found:
@@ -112,4 +130,5 @@ def hvp(f: str, wrt: str, shapes: dict | None = None, direction: str = "V") -> D
     g = simplify(gradient(typed, x))
     result = simplify(differential(g, x, v))
     shapes_out = dict(found, **{direction: x.shape})
-    return Derivative(typed, wrt, result, "hvp", shapes_out, direction, names=_name(typed, result, found))
+    return Derivative(typed, wrt, result, "hvp", shapes_out, direction, names=_name(typed, result, found),
+                      notes=tuple(q.notes))

@@ -34,6 +34,7 @@ class Derivative:
     shapes: dict
     direction: str | None = None
     names: list = field(default_factory=list)
+    notes: tuple = ()    # "note: x taken as 1×1 ..." for each shape a default chose; warnings for likely slips
 
     @deep
     def __str__(self) -> str:

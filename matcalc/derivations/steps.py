@@ -62,8 +62,8 @@ class Derivation:
 @deep
 def derivation(f: str, wrt: str, shapes: dict | None = None) -> Derivation:
     """The derivative of scalar f with each step of its trace-trick derivation."""
-    typed, x, found = prepare(f, wrt, shapes)
-    return derivation_of(typed, x, found)
+    q = prepare(f, [wrt], shapes)
+    return derivation_of(q.f, q.variables[wrt], q.shapes)
 
 
 @deep

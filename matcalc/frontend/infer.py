@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 
-from ..errors import ShapeError, UnknownNameError, caret, did_you_mean
+from ..errors import REPORT_BUGS, InternalError, ShapeError, UnknownNameError, did_you_mean
 from ..ir.dims import SCALAR, ShapeClash, show_shape
 from ..ir.expr import Expr, const, dim, var
 from ..ir.operator import lookup_function, operator
 from .parse import Syntax, parse
 
-__all__ = ["typecheck", "prepare", "normalize_shape", "show_shape", "unknown_variable"]
+__all__ = ["typecheck", "normalize_shape", "show_shape", "unknown_variable", "DimVar"]
 
 OPERATOR_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "^"}
 DIM_NAMES = ("n", "d", "h", "k", "m", "p", "q", "r", "s", "t", "u", "v", "w", "l")
@@ -107,7 +107,7 @@ class _Inference:
     def shape_of_var(self, node: Syntax):
         name = node.attr
         if lookup_function(name) is not None:
-            raise UnknownNameError(f"`{name}` is a function: call it as {name}(...)\n{node.where()}")
+            raise UnknownNameError(f"`{name}` is a function: call it as {name}(...)", *node.span())
         if name in self.dimension_names:
             self.dimension(name)
             return SCALAR
@@ -126,16 +126,13 @@ class _Inference:
         try:
             self.u.equal(a, b, why)
         except ShapeClash:
-            raise ShapeError(f"{why}\n{node.where()}") from None
+            raise ShapeError(why, *node.span()) from None
 
-    def run(self, root: Syntax, scalar_result: bool, columns=(), squares=()):
+    def run(self, root: Syntax, scalar_result: bool, columns=(), squares=(), decide=None):
         shapes: dict[int, tuple] = {}
         for node in _postorder(root):
             shapes[id(node)] = self.visit(node, [shapes[id(a)] for a in node.args])
         out = shapes[id(root)]
-        if scalar_result and any(isinstance(self.u.resolve(d), DimVar) for d in out):
-            for d in out:
-                self.require(d, 1, root, f"f must be a scalar, but it is {self.show(out)}")
         for name in columns:
             if name in self.found and name not in self.declared:
                 self.require(self.found[name][1], 1, root, f"{name} must be a vector, but it is "
@@ -144,7 +141,24 @@ class _Inference:
             if name in self.found and name not in self.declared:
                 self.require(self.found[name][0], self.found[name][1], root,
                              f"{name} must be square, but it is {self.show(self.found[name])}")
+        if decide is not None:   # the defaults for what the expression leaves free (frontend.question)
+            decide(self, out, root)
+        elif scalar_result and self.free(out):
+            self.pin(out, root, "f must be a scalar")
         return shapes
+
+    def free(self, shape) -> list:
+        """The dimensions of shape not yet solved."""
+        return [d for d in shape if isinstance(self.u.resolve(d), DimVar)]
+
+    def pin(self, shape, root: Syntax, why: str) -> None:
+        """Take shape as 1×1 (a ShapeError if a solved dimension is not 1)."""
+        for d in shape:
+            self.require(d, 1, root, f"{why}, but it is {self.show(shape)}")
+
+    def shapes_now(self) -> dict:
+        """Each variable's shape as solved so far (unsolved dimensions as DimVars)."""
+        return {name: tuple(self.u.resolve(d) for d in shape) for name, shape in self.found.items()}
 
     def visit(self, node: Syntax, arg_shapes: list):
         if node.op == "var":
@@ -161,7 +175,9 @@ class _Inference:
             raise self.error(node, arg_shapes, str(clash)) from None
 
     def show(self, shape) -> str:
-        return show_shape(tuple(self.u.resolve(d) for d in shape))
+        labels = self.names()   # the names the output will give the free dimensions, "?" for the rest
+        return show_shape(tuple(labels.get(self.u.resolve(d), "?") if isinstance(self.u.resolve(d), DimVar)
+                                else self.u.resolve(d) for d in shape))
 
     def error(self, node: Syntax, arg_shapes, why) -> ShapeError:
         text = node.text
@@ -173,11 +189,11 @@ class _Inference:
             at = left.end + max(found, 0)
             return ShapeError(
                 f"{why}: in `{text[node.start:node.end]}`, `{text[left.start:left.end]}` is "
-                f"{self.show(arg_shapes[0])} and `{text[right.start:right.end]}` is {self.show(arg_shapes[1])}\n"
-                f"{caret(text, at, at + len(symbol))}")
+                f"{self.show(arg_shapes[0])} and `{text[right.start:right.end]}` is {self.show(arg_shapes[1])}",
+                text, at, at + len(symbol))
         arg = node.args[0] if node.args else node
-        return ShapeError(f"{why}: `{text[arg.start:arg.end]}` is {self.show(arg_shapes[0]) if arg_shapes else '?'}"
-                          f"\n{caret(text, node.start, node.end)}")
+        return ShapeError(f"{why}: `{text[arg.start:arg.end]}` is {self.show(arg_shapes[0]) if arg_shapes else '?'}",
+                          *node.span())
 
     def names(self) -> dict:
         """Label every unsolved dimension class, in order of first appearance."""
@@ -216,15 +232,16 @@ def _constructor_dims(root: Syntax) -> set:
             for d in node.attr if isinstance(d, str)}
 
 
-def typecheck(root: Syntax, declared: dict, scalar_result: bool = False, columns=(), squares=()):
+def typecheck(root: Syntax, declared: dict, scalar_result: bool = False, columns=(), squares=(), decide=None):
     """(typed Expr, {name: shape}) for a syntax tree, inferring what is not declared.
 
-    With scalar_result, an unsolved result shape is taken to be 1x1 (as for a gradient);
+    With scalar_result, an unsolved result shape is taken to be 1x1;
     undeclared variables named in `columns` are taken to be column vectors (as for a Hessian),
-    those in `squares` square (as for a symmetric matrix).
+    those in `squares` square (as for a symmetric matrix); then decide(inference, f's shape, root),
+    if given, settles what is still free (frontend.question does, for derivatives).
     """
     inf = _Inference(declared, _constructor_dims(root))
-    inf.run(root, scalar_result, columns, squares)
+    inf.run(root, scalar_result, columns, squares, decide)
     labels = inf.names()
     found = {name: tuple(inf.final(d, labels) for d in shape) for name, shape in inf.found.items()}
     resolve = lambda d: inf.final(inf.dimension(d), labels)  # noqa: E731
@@ -250,25 +267,10 @@ def _build(node: Syntax, args: list, found: dict, resolve, dimension_names) -> E
             return const(1.0 if node.op != "zeros" else 0.0) if shape == SCALAR else Expr(node.op, (), attr)
         return Expr(node.op, tuple(args), attr)
     except ShapeClash as clash:  # inference agreed, so this is a bug in a shape rule
-        raise ShapeError(f"{clash}\n{node.where()}") from None
+        raise InternalError(f"shape inference and the shape rule of `{node.op}` disagree ({clash}); "
+                            f"{REPORT_BUGS}", *node.span()) from None
 
 
 def unknown_variable(name: str, known) -> UnknownNameError:
     return UnknownNameError(f"unknown variable `{name}`{did_you_mean(name, known)}")
 
-
-def prepare(f: str, wrt: str, shapes, vector: bool = False, symmetric=()):
-    """(typed f, the variable wrt as a node, {name: shape}) for a derivative of f with respect to wrt.
-
-    f's result is taken to be 1×1 where its shape is left free; with `vector`, an undeclared
-    wrt is a column; names in `symmetric` are square.
-    """
-    declared = dict(shapes or {})
-    typed, found = typecheck(parse(f), declared, scalar_result=True, columns=(wrt,) if vector else (),
-                             squares=tuple(symmetric))
-    if wrt in found:
-        return typed, var(wrt, found[wrt]), found
-    if wrt in declared:
-        found[wrt] = normalize_shape(wrt, declared[wrt])
-        return typed, var(wrt, found[wrt]), found
-    raise unknown_variable(wrt, found)

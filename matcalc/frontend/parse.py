@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import lark
 
-from ..errors import LimitError, ParseError, UnknownNameError, caret, did_you_mean, position
+from ..errors import LimitError, ParseError, UnknownNameError, did_you_mean
 from ..ir.operator import lookup_function, function_names
 from .tables import load_parser
 
@@ -30,9 +30,9 @@ class Syntax:
     end: int = 0
     text: str = field(default="", repr=False)
 
-    def where(self) -> str:
-        """The source line with a caret under this node."""
-        return caret(self.text, self.start, self.end)
+    def span(self) -> tuple:
+        """(text, start, end): where an error about this node points."""
+        return self.text, self.start, self.end
 
 
 def parse(text: str) -> Syntax:
@@ -47,20 +47,14 @@ def parse(text: str) -> Syntax:
     try:
         tree = load_parser().parse(text)
     except lark.exceptions.UnexpectedCharacters as e:
-        raise ParseError(f"unexpected character {text[e.pos_in_stream]!r} at line {e.line}, "
-                         f"column {e.column}\n{caret(text, e.pos_in_stream)}") from None
+        raise ParseError(f"unexpected character {text[e.pos_in_stream]!r}", text, e.pos_in_stream) from None
     except lark.exceptions.UnexpectedToken as e:
         if e.token.type == "$END":
-            end = len(text.rstrip())
-            line, col = position(text, end)
-            raise ParseError(f"the expression ends too early (at line {line}, column {col})\n"
-                             f"{caret(text + ' ', end)}") from None
+            raise ParseError("the expression ends too early", text, len(text.rstrip())) from None
         pos = e.token.start_pos
-        line, col = position(text, pos)
-        raise ParseError(f"unexpected {e.token.value!r} at line {line}, column {col}\n"
-                         f"{caret(text, pos, pos + len(e.token.value))}") from None
+        raise ParseError(f"unexpected {e.token.value!r}", text, pos, pos + len(e.token.value)) from None
     except lark.exceptions.UnexpectedInput as e:  # any other parse failure
-        raise ParseError(f"cannot parse the expression: {e}") from None
+        raise ParseError(f"cannot parse the expression: {str(e).splitlines()[0]}") from None
     return _to_syntax(tree, text)
 
 
@@ -111,7 +105,11 @@ def _to_syntax(tree, text: str) -> Syntax:
 def _token(tok: lark.Token, text: str) -> Syntax:
     span = dict(start=tok.start_pos, end=tok.end_pos, text=text)
     if tok.type == "NUMBER":
-        return Syntax("const", attr=float(tok.value), **span)
+        value = float(tok.value)
+        if value == float("inf"):   # 1e999: no float64 holds it
+            raise ParseError(f"the number {tok.value} is too large (float64 holds up to 1.8e308)",
+                             text, tok.start_pos, tok.end_pos)
+        return Syntax("const", attr=value, **span)
     return Syntax("name", attr=str(tok.value), **span)  # POW tokens are dropped by _node
 
 
@@ -132,19 +130,19 @@ def _node(tree: lark.Tree, kids: list, text: str) -> Syntax:
 
 def _call(name: Syntax, args: list, span: dict) -> Syntax:
     """name(args): an operator of the registry, its tensor arguments and its static parameters."""
-    where = caret(span["text"], name.start, name.end)
+    where = name.span()
     op = lookup_function(name.attr)
     if op is None:
-        raise UnknownNameError(f"unknown function `{name.attr}`{did_you_mean(name.attr, function_names())}\n{where}")
+        raise UnknownNameError(f"unknown function `{name.attr}`{did_you_mean(name.attr, function_names())}", *where)
     if op.dim_args:
         if len(args) != op.dim_args:
-            raise ParseError(f"{op.name} takes {op.dim_args} dimension(s), got {len(args)}\n{where}")
+            raise ParseError(f"{op.name} takes {op.dim_args} dimension(s), got {len(args)}", *where)
         return Syntax(op.name, attr=tuple(_dimension(a, name.attr) for a in args), **span)
     arity = op.arity if op.arity is not None else 2
     most = arity + len(op.params)
     if not arity <= len(args) <= most:
         wanted = f"{arity}" if most == arity else f"{arity} to {most}"
-        raise ParseError(f"{name.attr} takes {wanted} argument(s), got {len(args)}\n{where}")
+        raise ParseError(f"{name.attr} takes {wanted} argument(s), got {len(args)}", *where)
     params = tuple(_parameter(a, p, name.attr) for a, p in zip(args[arity:], op.params))
     attr = params[0] if len(params) == 1 else (params or None)
     return Syntax(op.name, tuple(args[:arity]), attr, **span)
@@ -155,12 +153,12 @@ def _dimension(arg: Syntax, fname: str):
         return int(arg.attr)
     if arg.op == "var":
         return arg.attr  # a symbolic dimension, solved by shape inference
-    raise ParseError(f"the dimensions of {fname} are integers from 1 to {MAX_DIMENSION} or dimension names"
-                     f"\n{arg.where()}")
+    raise ParseError(f"the dimensions of {fname} are integers from 1 to {MAX_DIMENSION} or dimension names",
+                     *arg.span())
 
 
 def _parameter(arg: Syntax, param, fname: str):
     if arg.op == "const" and arg.attr in param.choices:
         return int(arg.attr)
     choices = ", ".join(str(c) for c in param.choices)
-    raise ParseError(f"the {param.name} of {fname} is one of {choices}: {param.doc}\n{arg.where()}")
+    raise ParseError(f"the {param.name} of {fname} is one of {choices}: {param.doc}", *arg.span())

@@ -13,13 +13,12 @@ True
 """
 from __future__ import annotations
 
-import contextlib
 import functools
-import sys
 import weakref
 from typing import Callable
 
 from .dims import SCALAR, ConcreteDims, Dim, Shape
+from .limits import deep_recursion, node_built
 from .operator import REGISTRY, MissingRule
 
 __all__ = ["Expr", "var", "const", "dim", "ones", "zeros", "eye", "call", "lift", "is_zero", "is_one",
@@ -47,6 +46,7 @@ class Expr:
         key = (op, args, attr, shape)
         node = cls._interned.get(key)
         if node is None:
+            node_built()   # the call's node budget: a LimitError instead of unbounded work
             node = object.__new__(cls)
             node.op, node.args, node.attr, node.shape = op, args, attr, shape
             node._hash = hash(key)
@@ -218,23 +218,6 @@ def replace(root: Expr, mapping: dict) -> Expr:
         else:
             out[node] = node
     return out[root]
-
-
-RECURSION_LIMIT = 60_000
-
-
-@contextlib.contextmanager
-def deep_recursion():
-    """Room for the recursive printers and rewrites on deep expressions (a 256-layer net).
-
-    Parsing bounds the input's nesting, so the depth stays bounded too.
-    """
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, RECURSION_LIMIT))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
 
 
 def deep(fn):

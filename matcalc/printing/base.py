@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..ir.expr import Expr
+from ..ir.limits import printed
 from ..ir.operator import ATOM, POSTFIX, POWER, PREFIX, PRODUCT, REGISTRY, SUM
 
 __all__ = ["Printer", "precedence", "shown", "format_number", "ATOM", "SUM", "PRODUCT", "PREFIX", "POWER", "POSTFIX"]
@@ -62,7 +63,8 @@ class Printer:
         if key not in self.memo:
             view = shown(e, self.style)
             method = getattr(self, f"print_{view.op}", None)
-            self.memo[key] = method(view) if method is not None else self.print_from_record(view)
+            text = self.memo[key] = method(view) if method is not None else self.print_from_record(view)
+            printed(len(text))   # the call's text budget: the memo holds every partial string
         return self.memo[key]
 
     def sub(self, e: Expr) -> str:
