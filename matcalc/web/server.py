@@ -36,6 +36,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'se
 POST_ROUTES = {"/api/derive": "derive", "/api/check": "check", "/api/codegen": "codegen"}
 GET_ROUTES = {"/api/info"}
 LOOPBACK_NAMES = {"localhost", "localhost.", "ip6-localhost"}
+UNANSWERABLE = object()     # a request body already answered with an error (JSON null is a body too)
+DRAIN_BYTES = 1024 * 1024   # an oversized body up to this size is read and dropped before the 413
 
 
 def static_files() -> dict:
@@ -126,8 +128,8 @@ class Handler(BaseHTTPRequestHandler):
         if task is None:
             return self._method_not_allowed(path)
         body = self._read_json()
-        if body is None:
-            return   # already answered
+        if body is UNANSWERABLE:
+            return   # _read_json has answered
         try:
             query = protocol.parse_query(body, task)
         except protocol.RequestError as e:
@@ -157,27 +159,36 @@ class Handler(BaseHTTPRequestHandler):
                         f"{path} takes {allowed}, not {self.command}", allow=allowed)
 
     def _read_json(self):
-        """The request body decoded, or None after answering 411, 413, 415 or 400."""
+        """The request body decoded, or UNANSWERABLE after answering 411, 413, 415 or 400."""
         content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
             # a cross-site page cannot send application/json without the browser asking first (CORS)
             self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "RequestError", "send the body as application/json")
-            return None
+            return UNANSWERABLE
         length = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding") or length is None or not length.isdigit():
             self._error(HTTPStatus.LENGTH_REQUIRED, "RequestError", "send a Content-Length header")
-            return None
+            return UNANSWERABLE
         if int(length) > protocol.MAX_BODY_BYTES:
-            self.close_connection = True   # the body stays unread
+            self.close_connection = True
+            if int(length) <= DRAIN_BYTES:   # read and dropped, so the client reads our answer, not a reset
+                self._drain(int(length))
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "LimitError",
                         f"the body is {int(length):,} bytes; the limit is {protocol.MAX_BODY_BYTES:,}")
-            return None
+            return UNANSWERABLE
         raw = self.rfile.read(int(length))
         try:
             return json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as e:
             self._error(HTTPStatus.BAD_REQUEST, "RequestError", f"the body is not JSON: {str(e)[:200]}")
-            return None
+            return UNANSWERABLE
+
+    def _drain(self, length: int) -> None:
+        while length > 0:
+            chunk = self.rfile.read(min(length, 65536))
+            if not chunk:
+                return
+            length -= len(chunk)
 
     def _host_allowed(self) -> bool:
         """Bound to loopback, answer only Host: localhost or a loopback address (no DNS rebinding)."""
