@@ -129,8 +129,9 @@ function showError(error) {
   const box = $("expr-error");
   document.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
   if (!error) { box.hidden = true; box.textContent = ""; return; }
-  const where = error.line ? ` (line ${error.line}, column ${error.column})` : "";
-  box.textContent = `${error.type}: ${error.message}${where}` + (error.caret ? "\n" + error.caret : "");
+  // the caret block shows the place; without one, say the line and column if the server knows them
+  const where = error.caret ? "\n" + error.caret : error.line ? ` (line ${error.line}, column ${error.column})` : "";
+  box.textContent = `${error.type}: ${error.message}${where}`;
   box.hidden = false;
   const field = error.field || "";
   const input = field.startsWith("shapes.") ? $(`shape-${field.slice(7)}`) : field === "expr" ? $("expr") : null;
