@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import matcalc
+from matcalc.cli import main
 from matcalc.web import protocol
 from torch_oracle import random_values, torch_grad, torch_hessian, torch_value
 from web_server import HOMEWORK, HOMEWORK_SHAPES, get, post, request, running_server
@@ -129,6 +130,24 @@ def test_codegen_follows_matcalc_compile(url):
     else:
         assert status == 501 and body["error"]["type"] == "Unavailable"
         assert "matcalc.compile" in body["error"]["message"]
+
+
+def test_codegen_calls_compile_as_its_contract_says(monkeypatch):
+    # matcalc.compile does not exist yet: a stand-in records how the endpoint will call it
+    from matcalc.web import engine
+    calls = []
+
+    def compile(f, wrt, *, shapes, backend, kind, **extra):
+        calls.append((f, wrt, shapes, backend, kind, extra))
+        return type("Compiled", (), {"source": f"def grad_{wrt}(): ..."})()
+
+    monkeypatch.setattr(matcalc, "compile", compile, raising=False)
+    status, body, _ = engine.run("codegen", protocol.parse_query(
+        {"expr": "tr(A@B)", "wrt": ["A", "B"], "shapes": {"A": "2x3"}, "backend": "torch"}, "codegen"))
+    assert status == 200 and engine.info()["codegen"] is True
+    assert body == {"backend": "torch", "programs": [{"wrt": "A", "source": "def grad_A(): ..."},
+                                                     {"wrt": "B", "source": "def grad_B(): ..."}]}
+    assert calls[0] == ("tr(A@B)", "A", {"A": (2, 3)}, "torch", "grad", {})
 
 
 def test_info_says_what_this_installation_can_do(url):
@@ -253,6 +272,21 @@ def test_page_makes_no_network_requests(url):
         status, _, text = request(url, path)
         assert status == 200, path
         assert not re.search(rb"https?://", text), path
+
+
+def test_derive_command_does_not_load_the_server():
+    import subprocess
+    import sys
+    code = ("import sys; from matcalc.cli import main; main(['derive', 'tr(A@B)', 'A']); "
+            "print(sorted(m for m in sys.modules if m.startswith(('matcalc.web', 'http.server'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "[]"
+
+
+def test_port_in_use_is_a_one_line_error(url, capsys):
+    port = url.rsplit(":", 1)[1]
+    assert main(["serve", "--port", port]) == 2
+    assert capsys.readouterr().err == f"matcalc serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"
 
 
 # ---------------------------------------------------------------- no 500 from user input

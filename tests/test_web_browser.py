@@ -154,6 +154,18 @@ def test_share_url_reproduces_the_page(page, url, browser):
     other.close()
 
 
+def test_copy_buttons_put_latex_and_the_input_language_on_the_clipboard(page, url):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_empty(page, url)
+    page.locator("#expr").fill("tr(A@B)")
+    result = card(page, "df/dA")
+    result.locator("math").first.wait_for()
+    result.get_by_role("button", name="Copy input language").click()
+    assert page.evaluate("navigator.clipboard.readText()") == "B'"
+    result.get_by_role("button", name="Copy LaTeX").click()
+    assert page.evaluate("navigator.clipboard.readText()") == r"\frac{\partial f}{\partial A} = B^\top"
+
+
 def test_check_button_reports_agreement(page, url):
     open_empty(page, url)
     page.locator("#expr").fill("norm(X@W - Y)^2")

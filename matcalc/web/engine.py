@@ -149,7 +149,7 @@ def _discover(query: Query):
 
 
 def _result(d) -> dict:
-    named = d.latex(named=True)
+    named = d.latex(named=bool(d.intermediates))   # an aligned block only when there are intermediates
     return {
         "wrt": d.wrt,
         "kind": d.kind,

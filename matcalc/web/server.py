@@ -60,6 +60,7 @@ class MatcalcServer(ThreadingHTTPServer):
     def __init__(self, host: str, port: int, *, workers: int, time_limit: float, log_requests: bool = True):
         if ":" in host:
             self.address_family = socket.AF_INET6
+        self.pool = None   # server_close() runs inside __init__ when the port is taken
         super().__init__((host, port), Handler)
         self.files = static_files()
         self.pool = WorkerPool(size=workers, time_limit=time_limit)
@@ -77,7 +78,8 @@ class MatcalcServer(ThreadingHTTPServer):
 
     def server_close(self) -> None:
         super().server_close()
-        self.pool.close()
+        if self.pool is not None:
+            self.pool.close()
 
 
 class Handler(BaseHTTPRequestHandler):
