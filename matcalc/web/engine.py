@@ -293,8 +293,7 @@ def error_body(error: Exception, expr: str) -> dict:
     column C"); it is read back from there, the caret block kept for the page's <pre>.
     """
     if isinstance(error, RequestError):
-        return {"error": {"type": error.type, "message": str(error), "line": None, "column": None,
-                          "field": error.field}}
+        return error.body()
     message = str(error)
     lines = message.split("\n")
     caret_at = next((i for i in range(len(lines) - 1, 0, -1) if CARET_LINE.match(lines[i])), None)

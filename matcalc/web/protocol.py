@@ -42,6 +42,10 @@ class RequestError(Exception):
         self.field = field
         self.type = type
 
+    def body(self) -> dict:
+        """The JSON answer (HTTP 400): a request field has no line or column in the expression."""
+        return {"error": {"type": self.type, "message": str(self), "line": None, "column": None, "field": self.field}}
+
 
 @dataclass(frozen=True)
 class Query:

@@ -98,7 +98,7 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch(self._post)
 
     def _refuse_method(self) -> None:
-        self._dispatch(lambda path: self._method_not_allowed(path))
+        self._dispatch(self._method_not_allowed)
 
     do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _refuse_method
 
@@ -135,8 +135,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             query = protocol.parse_query(body, task)
         except protocol.RequestError as e:
-            return self._json(HTTPStatus.BAD_REQUEST, {"error": {
-                "type": e.type, "message": str(e), "line": None, "column": None, "field": e.field}})
+            return self._json(HTTPStatus.BAD_REQUEST, e.body())
         try:
             status, answer, trace = self.server.pool.call(task, query)
         except TimeLimitExceeded as e:
