@@ -51,3 +51,9 @@ def test_growth_per_doubling():
     assert scaling.growth(4, 1.0, 8, 2.0) == pytest.approx(2.0)
     assert scaling.growth(50, 1.0, 100, 4.0) == pytest.approx(4.0)
     assert scaling.growth(3, 1.0, 12, 4.0) == pytest.approx(2.0)   # two doublings, x4 in all
+
+
+def test_fitted_growth():
+    assert scaling.fitted_growth([(4, 1.0), (8, 2.0), (16, 4.0)]) == pytest.approx(2.0)
+    assert scaling.fitted_growth([(4, 1.0), (8, 3.0), (16, 4.0)]) == pytest.approx(2.0)   # one noisy point
+    assert scaling.fitted_growth([(10, 1.0), (20, 4.0), (40, 16.0), (80, 64.0)]) == pytest.approx(4.0)
