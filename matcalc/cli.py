@@ -106,6 +106,7 @@ def _run(args) -> int:
     from . import api
     from .ir.dims import show_shape
     from .printing import intermediates, latex_name, to_latex, to_text
+    from .simplify import simplify
 
     shapes = dict(parse_shape(s) for s in args.shape)
     if args.command == "derive":
@@ -122,7 +123,8 @@ def _run(args) -> int:
     if getattr(args, "steps", False) or args.format not in (None, "text") or args.output or args.ascii:
         return _document(args, results, f"shapes: {shown}{note}", shapes)
     print(f"shapes: {shown}{note}")
-    names = [] if args.inline else intermediates([d.result for d in results], forward=first.f, taken=first.shapes)
+    names = [] if args.inline else intermediates([d.result for d in results], forward=simplify(first.f),
+                                                 taken=first.shapes)
     named = {e: n for n, e in names}
     if args.latex:
         rows = [rf"{latex_name(n)} &= {to_latex(e, named)}" for n, e in names]
