@@ -147,7 +147,7 @@ FAMILIES = {
     "power-tower": Family(power_tower, doubling(2, 2048), positive=True),
     "mlp": Family(mlp, doubling(4, 1024)),
     "rnn": Family(rnn, [3, 6, 12, 25, 50, 100]),
-    "hessian-tanh": Family(hessian_tanh, doubling(2, 1024), kind="hessian"),
+    "hessian-tanh": Family(hessian_tanh, doubling(2, 512), kind="hessian"),
 }
 
 
