@@ -3,7 +3,7 @@
     python benchmarks/derive.py [--quick]
 
 Prints medians; the targets are issue 9's (at most 1 ms per homework gradient,
-under 0.3 s for the CLI, linear growth in depth for the MLP).
+at most 0.1 s for the CLI, 40 ms for a 256-layer MLP, linear growth in depth).
 """
 import argparse
 import os
