@@ -56,7 +56,7 @@ def check_name(name, what: str) -> str:
     if not NAME.match(name):
         raise UsageError(f"{what} {name!r} is not a name: a letter or _ then letters, digits or _")
     if lookup_function(name) is not None:
-        raise UnknownNameError(f"{what} `{name}` is a function of the language, not a variable")
+        raise UnknownNameError(f"unknown variable `{name}`: {what} cannot be `{name}`, a function of the language")
     return name
 
 

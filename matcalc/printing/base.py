@@ -40,6 +40,21 @@ def precedence(e: Expr, style: str = "text") -> int:
     return ATOM if record is None else record.precedence
 
 
+def shared_nodes(root: Expr, names=()) -> set:
+    """Nodes with more than one parent under root, not looking inside named ones: those worth a memo."""
+    seen_once, shared, stack = set(), set(), [root]
+    while stack:
+        node = stack.pop()
+        for a in node.args:
+            if a in seen_once:
+                shared.add(a)
+            else:
+                seen_once.add(a)
+                if a not in names:
+                    stack.append(a)
+    return shared
+
+
 def format_number(v: float) -> str:
     if float(v).is_integer() and abs(v) < 1e15:
         return str(int(v))
@@ -54,18 +69,26 @@ class Printer:
 
     def __init__(self, names: Optional[dict] = None):
         self.names = names or {}
-        self.memo: dict = {}
+        self.memo: dict = {}        # strings of shared nodes only: a tree's partial strings are not kept
+        self.shared: set = set()
+        self.roots: set = set()
 
     def doprint(self, e: Expr, top: bool = True) -> str:
         if not top and e in self.names:
             return self.name(self.names[e])
+        if top and e not in self.roots:
+            self.roots.add(e)
+            self.shared |= shared_nodes(e, self.names)
         key = (e, top)
-        if key not in self.memo:
+        text = self.memo.get(key)
+        if text is None:
             view = shown(e, self.style)
             method = getattr(self, f"print_{view.op}", None)
-            text = self.memo[key] = method(view) if method is not None else self.print_from_record(view)
-            printed(len(text))   # the call's text budget: the memo holds every partial string
-        return self.memo[key]
+            text = method(view) if method is not None else self.print_from_record(view)
+            printed(len(text))   # the call's text budget: each partial string is built once
+            if e in self.shared:
+                self.memo[key] = text
+        return text
 
     def sub(self, e: Expr) -> str:
         return self.doprint(e, top=False)
@@ -112,17 +135,33 @@ class Printer:
                                  and not _coefficient_led(first)
                                  and not (e.op == "div" and e.args[1].is_scalar))
         out = [self.parenthesize(first, first_needs)]
-        for right in rest:
+        for k, right in enumerate(rest, 1):
             rp = self.prec(right)
-            out.append(self.parenthesize(right, rp < p or (rp == p and not self._associates(e, right))))
+            out.append(self.parenthesize(right, rp < p or (rp == p and not self._associates(e, right, k))))
         return out
+
+    def signed_operands(self, e: Expr) -> list:
+        """[(minus, text)] of a sum: a term -t after the first is written `- t`, as in a - b."""
+        plain = self.operands(e)
+        out = []
+        for k, term in enumerate(e.args):
+            if k and term.op == "neg" and term not in self.names:
+                inner = term.args[0]
+                out.append((True, self.parenthesize(inner, self.prec(inner) <= SUM)))
+            else:
+                out.append((False, plain[k]))
+        return out
+
+    def join_sum(self, e: Expr, plus: str, minus: str) -> str:
+        parts = self.signed_operands(e)
+        return parts[0][1] + "".join((minus if neg else plus) + text for neg, text in parts[1:])
 
     def _mixed(self, inner: str, outer: str) -> bool:
         # (R@W2')*H reads better than R@W2'*H, though both mean the same
         return (inner == "matmul") != (outer == "matmul")
 
-    def _associates(self, e: Expr, right: Expr) -> bool:
-        """a op (b op2 c) == a op b op2 c, printed without parentheses?"""
+    def _associates(self, e: Expr, right: Expr, k: int = 1) -> bool:
+        """Is e's k-th operand `right` printed bare: a op (b op2 c) == a op b op2 c?"""
         if right in self.names:
             return True
         right = shown(right, self.style)
@@ -131,7 +170,8 @@ class Printer:
         if e.op == "matmul":
             return right.op == "matmul"
         if e.op == "mul":
-            return right.op in ("mul", "div") or (right.op == "matmul" and e.args[0].is_const)
+            # 2*A@B is (2*A)@B = 2*(A@B); H*A@B would be (H*A)@B: bare only after numbers
+            return right.op in ("mul", "div") or (right.op == "matmul" and all(a.is_const for a in e.args[:k]))
         return False
 
 
