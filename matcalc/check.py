@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .api import ROWSUM_FACT, derive, hessian, hvp
+from .ir.expr import deep
+from .ir.limits import check_elements
 from .numerics.backends import numpy_backend, torch_backend
 from .numerics.evaluate import run
 from .numerics.sampling import concrete_sizes, domains_of, random_values
@@ -33,6 +35,7 @@ class CheckReport:
         return f"check {self.wrt}: {verdict}, max relative error {self.max_rel_error:.2e} vs torch autograd ({sizes})"
 
 
+@deep
 def check(f: str, wrt: str, shapes=None, *, seed: int = 0, kind: str = "derive", direction: str = "V",
           symmetric=(), assume=()) -> CheckReport:
     """Evaluate the closed form at random float64 inputs and compare with torch autograd.
@@ -52,7 +55,10 @@ def check(f: str, wrt: str, shapes=None, *, seed: int = 0, kind: str = "derive",
 
     d = build(f, wrt, shapes)
     sizes = concrete_sizes(d.shapes)
+    for name, (rows, cols) in sizes.items():   # before any sample or reference is allocated
+        check_elements(f"the sample of {name}", rows, cols)
     d_concrete = build(f, wrt, sizes)
+    check_elements("the derivative at the sample", *d_concrete.result.shape)
     domains = domains_of(d_concrete.f)
     for name in symmetric:
         if domains.get(name) != "spd":

@@ -160,8 +160,11 @@ class _Decide:
                 and 1 in (inf.u.resolve(d) for d in out):
             for w in columns:
                 shown = inf.show(inf.found[w])
+                rows = inf.u.resolve(inf.found[w][0])
+                other = ("declare --shape {w}=scalar for a scalar" if rows == 1 or isinstance(rows, DimVar)
+                         else f"declare --shape {w}={inf.show((rows,))},k for a matrix")
                 self.notes.append(f"note: {w} taken as a column vector ({shown}), so f is {inf.show(out)} and "
-                                  f"its derivative is the Jacobian; declare --shape {w}=scalar for a scalar")
+                                  f"its derivative is the Jacobian; {other.format(w=w)}")
             return
         inf.u.parent = saved   # f stays a matrix: derive says so
 

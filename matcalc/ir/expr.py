@@ -13,12 +13,11 @@ True
 """
 from __future__ import annotations
 
-import functools
 import weakref
 from typing import Callable
 
 from .dims import SCALAR, ConcreteDims, Dim, Shape
-from .limits import deep_recursion, node_built
+from .limits import deep_recursion, entry_point, node_built
 from .operator import REGISTRY, MissingRule
 
 __all__ = ["Expr", "var", "const", "dim", "ones", "zeros", "eye", "call", "lift", "is_zero", "is_one",
@@ -220,10 +219,4 @@ def replace(root: Expr, mapping: dict) -> Expr:
     return out[root]
 
 
-def deep(fn):
-    """Decorator: run fn inside deep_recursion()."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with deep_recursion():
-            return fn(*args, **kwargs)
-    return wrapper
+deep = entry_point   # every public call: deep recursion, one budget, and the error boundary (ir.limits)

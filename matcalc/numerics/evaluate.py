@@ -9,16 +9,17 @@ values given for the variables.
 """
 from __future__ import annotations
 
-from ..errors import EvaluationError, LimitError, MatcalcError, ShapeError
+from typing import Mapping
+
+from ..errors import EvaluationError, MatcalcError, ShapeError, UsageError
 from ..frontend import parse, typecheck, unknown_variable
 from ..ir.dims import show_shape
 from ..ir.expr import Expr, deep, walk
+from ..ir.limits import check_elements
 from ..ir.operator import REGISTRY, MissingRule
 from .backends import Backend, numpy_backend
 
-__all__ = ["evaluate", "run", "as_matrix", "MAX_ELEMENTS"]
-
-MAX_ELEMENTS = 50_000_000   # entries of one array evaluate may allocate (400 MB of float64)
+__all__ = ["evaluate", "run", "as_matrix"]
 
 
 def as_matrix(name: str, value):
@@ -27,7 +28,7 @@ def as_matrix(name: str, value):
     try:
         a = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise MatcalcError(f"value of {name} is not numeric: {type(value).__name__}") from None
+        raise UsageError(f"value of {name} is not numeric: {type(value).__name__}") from None
     if a.ndim == 0:
         return a.reshape(1, 1)
     if a.ndim == 1:
@@ -81,11 +82,9 @@ def run(root: Expr, values: dict, backend: Backend | None = None):
         impl = record.impl(B.name)
         if impl is None:
             raise MissingRule(f"operator `{op}` has no {B.name} implementation")
+        shape = tuple(resolve(d) for d in node.shape)
+        check_elements(f"{op}{show_shape(node.shape)}" if record.leaf else f"the value of `{op}`", *shape)
         if record.leaf:
-            shape = tuple(resolve(d) for d in node.shape)
-            if shape[0] * shape[1] > MAX_ELEMENTS:
-                raise LimitError(f"{op}{show_shape(shape)} would have {shape[0] * shape[1]:,} entries; "
-                                 f"evaluate allocates at most {MAX_ELEMENTS:,}")
             cache[node] = impl(B, shape, node.attr, resolve)
             continue
         params = {record.params[0].name: node.attr} if record.params and node.attr is not None else {}
@@ -106,8 +105,8 @@ def evaluate(expr, values: dict):
     array, or a float for a 1x1 result.
     """
     import numpy as np
-    if not isinstance(values, dict):
-        raise MatcalcError(f"values must be a dict of name -> array, got {type(values).__name__}")
+    if not isinstance(values, Mapping):
+        raise UsageError(f"values must be a dict of name -> array, got {type(values).__name__}")
     arrays = {name: as_matrix(name, v) for name, v in values.items()}
     if isinstance(expr, Expr):
         root = expr
