@@ -15,16 +15,12 @@ from .frontend.question import check_name
 from .frontend import unknown_variable
 from .ir.dims import show_shape
 from .ir.expr import Expr, deep, ones, replace, var
+from .ir.limits import stage
 from .printing import intermediates
 from .result import Derivative
 from .simplify import assume_symmetric, simplify
 
 __all__ = ["derive", "hessian", "hvp", "Derivative", "ROWSUM_FACT"]
-
-
-def _name(typed: Expr, result: Expr, found: dict) -> list:
-    # the result is in normal form: so is the f its names are looked up in (R = X@W - Y in both)
-    return intermediates([result], forward=simplify(typed), taken=found)
 
 
 @deep
@@ -41,12 +37,15 @@ def derive(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assume
     """
     if layout not in ("numerator", "denominator"):
         raise UnsupportedError(f"layout is 'numerator' or 'denominator', not {layout!r}")
-    q = _prepare(f, [wrt], shapes, kind="derive", symmetric=symmetric, assumed=_assumed_names(assume))
+    with stage("parsing and shape inference"):
+        q = _prepare(f, [wrt], shapes, kind="derive", symmetric=symmetric, assumed=_assumed_names(assume))
     typed, x, found = q.f, q.variables[wrt], q.shapes
     if typed.shape == (1, 1):
-        result, kind = gradient(typed, x), "gradient"
+        with stage("differentiation"):
+            result, kind = gradient(typed, x), "gradient"
     elif 1 in typed.shape and 1 in x.shape:
-        result, kind = jacobian(simplify(typed), x), "jacobian"   # diag(x)@a is x*a: vector steps only
+        with stage("differentiation"):
+            result, kind = jacobian(simplify(typed), x), "jacobian"   # diag(x)@a is x*a: vector steps only
         if layout == "denominator":
             result = result.T
     else:
@@ -58,12 +57,18 @@ def derive(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assume
     for s in sym:
         if s.shape[0] != s.shape[1]:
             raise UnsupportedError(f"{s.attr} is {show_shape(s.shape)}: only a square matrix can be symmetric")
-    with assume_symmetric(s.attr for s in sym):
+    with assume_symmetric(s.attr for s in sym), stage("simplification"):
         result = simplify(result)
         if x in sym:   # the gradient on symmetric matrices: sym(G), not the Cookbook's 2G - diag(G)
             result = simplify((result + result.T) / 2)
         result = _apply_facts(result, assume, found)
     return Derivative(typed, wrt, result, kind, found, names=_name(typed, result, found), notes=tuple(q.notes))
+
+
+def _name(typed: Expr, result: Expr, found: dict) -> list:
+    # the result is in normal form: so is the f its names are looked up in (R = X@W - Y in both)
+    with stage("naming intermediates"):
+        return intermediates([result], forward=simplify(typed), taken=found)
 
 
 ROWSUM_FACT = re.compile(r"\s*rowsum\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*=\s*1\s*$")
@@ -107,13 +112,15 @@ def _apply_facts(result: Expr, assume, found: dict) -> Expr:
 @deep
 def hessian(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
     """The Hessian of scalar f with respect to a vector (n x n), in closed form."""
-    q = _prepare(f, [wrt], shapes, kind="hessian")
+    with stage("parsing and shape inference"):
+        q = _prepare(f, [wrt], shapes, kind="hessian")
     typed, x, found = q.f, q.variables[wrt], q.shapes
     if typed.shape != (1, 1) or 1 not in x.shape:
         raise UnsupportedError(f"a Hessian needs a scalar f and a vector variable; "
                                f"for a matrix {wrt} use hvp(f, {wrt}, V)")
-    g = simplify(gradient(typed, x))
-    result = simplify(jacobian(g, x))
+    with stage("differentiation and simplification"):
+        g = simplify(gradient(typed, x))
+        result = simplify(jacobian(g, x))
     return Derivative(typed, wrt, result, "hessian", found, names=_name(typed, result, found), notes=tuple(q.notes))
 
 
@@ -121,15 +128,17 @@ def hessian(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
 def hvp(f: str, wrt: str, shapes: dict | None = None, direction: str = "V") -> Derivative:
     """The Hessian-vector product: the derivative of the gradient along `direction` (wrt's shape)."""
     check_name(direction, "the direction")
-    q = _prepare(f, [wrt], shapes, kind="hvp", extra=(direction,))
+    with stage("parsing and shape inference"):
+        q = _prepare(f, [wrt], shapes, kind="hvp", extra=(direction,))
     typed, x, found = q.f, q.variables[wrt], q.shapes
     if typed.shape != (1, 1):
         raise UnsupportedError("hvp needs a scalar f")
     if direction in found:
         raise UnsupportedError(f"the direction `{direction}` is already a variable of f; choose another name")
     v = var(direction, x.shape)
-    g = simplify(gradient(typed, x))
-    result = simplify(differential(g, x, v))
+    with stage("differentiation and simplification"):
+        g = simplify(gradient(typed, x))
+        result = simplify(differential(g, x, v))
     shapes_out = dict(found, **{direction: x.shape})
     return Derivative(typed, wrt, result, "hvp", shapes_out, direction, names=_name(typed, result, found),
                       notes=tuple(q.notes))

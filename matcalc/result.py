@@ -130,4 +130,4 @@ class Derivative:
         return list(self.derivation.steps)
 
     def evaluate(self, values: dict):
-        return evaluate(self.result, values)
+        return evaluate(self.result, values, shapes=self.shapes)   # f's variables fix the dimensions

@@ -188,7 +188,8 @@ class _Decide:
 
     def _note_pins(self, inf, before, why: str) -> None:
         for name, after in inf.shapes_now().items():
-            if name in self.declared or after == before[name] or (self.kind == "hessian" and name in self.wrts):
+            if name in self.declared or after == before[name] or (self.kind == "hessian" and name in self.wrts) \
+                    or (after == SCALAR and name in COUNT_NAMES and name not in self.wrts):   # slips() says more
                 continue
             if after == SCALAR:
                 self.notes.append(f"note: {name} taken as 1×1 {why}; declare --shape {name}=n for a vector")
@@ -199,7 +200,8 @@ class _Decide:
 
 
 def slips(root: Syntax, found: dict, declared: dict, wrts) -> list:
-    """Warnings for what is legal but likely not meant: x^T, A^-1, a count n used as a value."""
+    """Warnings for what is legal but likely not meant (x^T, A^-1), and notes on a dimension used as a value
+    and on a count-like name (n) that is a variable."""
     out = []
     for node in _postorder(root):
         if node.op != "pow":
@@ -212,6 +214,11 @@ def slips(root: Syntax, found: dict, declared: dict, wrts) -> list:
         elif _is_minus_one(power) and _shape_of(base, found) != SCALAR:
             out.append(f"warning: `{text}` is the entrywise reciprocal 1/{_quote(base, postfix=True)}; "
                        f"the matrix inverse is inv({_quote(base)})")
+    dimensions = {d: v for v, shape in declared.items() for d in shape if isinstance(d, str)}
+    for name in dict.fromkeys(n.attr for n in _postorder(root) if n.op == "var" and n.attr in dimensions):
+        owner = dimensions[name]
+        out.append(f"note: `{name}` is a dimension ({owner} is {show_shape(declared[owner])}), used here as "
+                   f"its size, a number; declare another name for a scalar variable")
     for name in COUNT_NAMES:
         if name in found and name not in declared and name not in wrts:
             matrix = next((v for v, s in found.items() if v != name and 1 not in s and v not in declared), "X")

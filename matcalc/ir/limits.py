@@ -92,10 +92,10 @@ class Budget:
 
     def node_built(self) -> None:
         self.nodes += 1
-        if self.nodes & 1023 == 0:
-            if self.nodes > self.limits.nodes:
-                raise LimitError(f"{self.stage} built more than {self.limits.nodes:,} expression nodes "
-                                 f"({self.limits.how_to_raise('nodes')})")
+        if self.nodes > self.limits.nodes:
+            raise LimitError(f"{self.stage} built more than {self.limits.nodes:,} expression nodes "
+                             f"({self.limits.how_to_raise('nodes')})")
+        if self.nodes & 1023 == 0:   # the clock is read now and then: it costs more than a node
             self.check_time()
 
     def printed(self, n: int) -> None:

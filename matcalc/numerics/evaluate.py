@@ -38,21 +38,24 @@ def as_matrix(name: str, value):
     raise ShapeError(f"value of {name} has {a.ndim} dimensions; matcalc works with 2-D arrays")
 
 
-def _bind_dimensions(root: Expr, values: dict) -> dict:
-    """Symbolic dimension -> size, read off the variables' values; a clash is a ShapeError."""
+def _bind_dimensions(root: Expr, values: dict, shapes: Mapping | None = None) -> dict:
+    """Symbolic dimension -> size, read off the variables' values; a clash is a ShapeError.
+
+    shapes ({name: shape}) binds dimensions through variables the expression itself does not use:
+    the n of ones(n, d)/n, the derivative of sum(X)/n, comes from the value of X.
+    """
     sizes: dict = {}
-    for node in walk(root):
-        if node.op != "var":
-            continue
-        if node.attr not in values:
-            raise unknown_variable(node.attr, values)
-        got = tuple(values[node.attr].shape)
-        for d, n in zip(node.shape, got):
+    declared = [(node.attr, node.shape) for node in walk(root) if node.op == "var"]
+    for name, shape in declared + [(k, v) for k, v in (shapes or {}).items() if k in values]:
+        if name not in values:
+            raise unknown_variable(name, values)
+        got = tuple(values[name].shape)
+        for d, n in zip(shape, got):
             if isinstance(d, int):
                 if d != n:
-                    raise ShapeError(f"{node.attr} is {show_shape(node.shape)} but its value is {show_shape(got)}")
+                    raise ShapeError(f"{name} is {show_shape(shape)} but its value is {show_shape(got)}")
             elif sizes.setdefault(d, n) != n:
-                raise ShapeError(f"dimension {d} is {sizes[d]} elsewhere but {n} in the value of {node.attr}")
+                raise ShapeError(f"dimension {d} is {sizes[d]} elsewhere but {n} in the value of {name}")
     return sizes
 
 
@@ -66,10 +69,10 @@ def _resolver(sizes: dict):
     return resolve
 
 
-def run(root: Expr, values: dict, backend: Backend | None = None):
+def run(root: Expr, values: dict, backend: Backend | None = None, shapes: Mapping | None = None):
     """Evaluate a typed expression with arrays for its variables (2-D, of the declared shapes)."""
     B = backend or numpy_backend()
-    resolve = _resolver(_bind_dimensions(root, values))
+    resolve = _resolver(_bind_dimensions(root, values, shapes))
     cache: dict = {}
     for node in walk(root):
         op = node.op
@@ -98,11 +101,13 @@ def run(root: Expr, values: dict, backend: Backend | None = None):
 
 
 @deep
-def evaluate(expr, values: dict):
+def evaluate(expr, values: dict, shapes: Mapping | None = None):
     """Evaluate an expression (text in the input language, or an Expr) at NumPy values.
 
     1-D arrays are column vectors, 0-D arrays and floats scalars.  Returns a 2-D
-    array, or a float for a 1x1 result.
+    array, or a float for a 1x1 result.  shapes ({name: shape}, a Derivative's) lets values of
+    variables that expr does not use fix its dimensions.  No array over the elements limit is
+    allocated (matcalc.limits).
     """
     import numpy as np
     if not isinstance(values, Mapping):
@@ -113,5 +118,5 @@ def evaluate(expr, values: dict):
     else:
         root, _ = typecheck(parse(expr), {name: a.shape for name, a in arrays.items()})
     with np.errstate(all="ignore"):
-        out = run(root, arrays)
+        out = run(root, arrays, shapes=shapes)
     return float(out[0, 0]) if out.shape == (1, 1) else out

@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 import functools
+import math
 import operator as pyop
 
 from ..ir.dims import broadcast_shape, matmul_shape, same_shape
@@ -87,7 +88,8 @@ def _show_product(e: Expr, style: str):
     factors = [] if rest is None else list(rest.args if rest.op == "mul" else (rest,))
     over = [f for f in factors if f.op == "pow" and f.args[1].op == "const" and f.args[1].value < 0]
     magnitude = abs(c)
-    divisor = round(1 / magnitude) if 0 < magnitude < 1 and (1 / magnitude) == round(1 / magnitude) else None
+    inverse = 1 / magnitude if 0 < magnitude < 1 else math.inf   # 1/1e-320 overflows to inf
+    divisor = round(inverse) if math.isfinite(inverse) and inverse == round(inverse) else None
     if c > 0 and not over and divisor is None:
         return None
     top = [f for f in factors if f not in over]
