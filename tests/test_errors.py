@@ -232,3 +232,40 @@ def test_unsupported_suggests_scalar():
     """The message suggests differentiating sum(f) or tr(f)."""
     message = raised(matcalc.UnsupportedError, matcalc.derive, "X@W", "W", {"X": (3, 2), "W": (2, 4)})
     assert "sum(f)" in message and "tr(f)" in message
+
+
+# ------------------------------------------------------------------ showing the place safely
+def test_one_line_form_brackets_the_place():
+    e = matcalc.ParseError("unexpected '*'", "x +* y", 3, 4)
+    assert e.one_line() == "unexpected '*' (line 1, column 4: x +[*] y)"
+
+
+@pytest.mark.parametrize("char, shown", [("\u202e", "\\u202e"), ("\x1b", "\\x1b"), ("\u200f", "\\u200f"),
+                                         ("\n", "\\n"), ("\x00", "\\x00")])
+def test_escape_shows_control_and_bidi_characters(char, shown):
+    from matcalc.errors import escape
+    assert escape(f"a{char}b") == f"a{shown}b"
+
+
+def test_escape_keeps_printable_unicode():
+    from matcalc.errors import escape
+    assert escape("‖X − Y‖² é 中") == "‖X − Y‖² é 中"
+
+
+def test_long_line_is_cut_around_the_place():
+    from matcalc.errors import caret
+    text = "a + " * 1000 + "$" + " + b" * 1000
+    source, marks = caret(text, text.index("$")).split("\n")
+    assert len(source) < 100 and source.index("$") == marks.index("^")
+
+
+@pytest.mark.parametrize("name, known, meant", [("w", ["W", "X"], "W"), ("SUM", ["sum", "norm"], "sum"),
+                                                ("w2", ["W1", "W2"], "W2")])
+def test_did_you_mean_ignores_case(name, known, meant):
+    from matcalc.errors import did_you_mean
+    assert did_you_mean(name, known) == f" (did you mean `{meant}`?)"
+
+
+def test_internal_error_of_an_exception_says_bug_and_where():
+    e = matcalc.InternalError.of(KeyError("k"), "simplify")
+    assert str(e).startswith("a bug in matcalc, not in your input (KeyError in simplify")
