@@ -7,11 +7,12 @@
 from . import ops  # noqa: F401  (registers every operator)
 from .api import derive, hessian, hvp
 from .check import CheckReport, check  # torch is imported inside check(), never here
-from .errors import (EvaluationError, InternalError, LimitError, MatcalcError, ParseError, ShapeError,
-                     UnknownNameError, UnsupportedError)
+from .errors import (EvaluationError, InternalError, LimitError, MatcalcError, ParseError, SamplingError,
+                     ShapeError, UnknownNameError, UnsupportedError)
 from .numerics.evaluate import evaluate
 from .result import Derivative
 
 __all__ = ["derive", "hessian", "hvp", "evaluate", "check", "Derivative", "CheckReport", "MatcalcError", "ParseError",
-           "ShapeError", "UnknownNameError", "UnsupportedError", "LimitError", "EvaluationError", "InternalError"]
+           "ShapeError", "UnknownNameError", "UnsupportedError", "LimitError", "EvaluationError", "SamplingError",
+           "InternalError"]
 __version__ = "0.2.0"

@@ -100,6 +100,9 @@ def _run(args) -> int:
     from .ir.dims import show_shape
     from .printing import intermediates, latex_name, to_latex, to_text
 
+    if args.check:   # before any output: without torch, say how to install it and stop
+        from .check import require_torch
+        require_torch()
     shapes = dict(parse_shape(s) for s in args.shape)
     if args.command == "derive":
         results = [api.derive(args.expr, v, shapes, symmetric=args.symmetric, assume=args.assume,

@@ -36,6 +36,10 @@ class EvaluationError(MatcalcError):
     """A value outside a function's domain: a singular matrix, log of a negative number."""
 
 
+class SamplingError(EvaluationError):
+    """check found no inputs at which every function is inside its domain and f is finite."""
+
+
 class InternalError(MatcalcError):
     """A broken invariant inside matcalc: a bug, never the user's fault."""
 

@@ -16,7 +16,7 @@ from ..ir.expr import Expr, deep, walk
 from ..ir.operator import REGISTRY, MissingRule
 from .backends import Backend, numpy_backend
 
-__all__ = ["evaluate", "run", "as_matrix", "MAX_ELEMENTS"]
+__all__ = ["evaluate", "run", "node_values", "as_matrix", "MAX_ELEMENTS"]
 
 MAX_ELEMENTS = 50_000_000   # entries of one array evaluate may allocate (400 MB of float64)
 
@@ -67,6 +67,11 @@ def _resolver(sizes: dict):
 
 def run(root: Expr, values: dict, backend: Backend | None = None):
     """Evaluate a typed expression with arrays for its variables (2-D, of the declared shapes)."""
+    return node_values(root, values, backend)[root]
+
+
+def node_values(root: Expr, values: dict, backend: Backend | None = None) -> dict:
+    """The value of every node of a typed expression (node -> array), as `run` computes them."""
     B = backend or numpy_backend()
     resolve = _resolver(_bind_dimensions(root, values))
     cache: dict = {}
@@ -95,7 +100,7 @@ def run(root: Expr, values: dict, backend: Backend | None = None):
             raise
         except Exception as e:   # a singular matrix and the like: the backend's own error types
             raise EvaluationError(f"cannot evaluate {record.title} here: {type(e).__name__}: {e}") from None
-    return cache[root]
+    return cache
 
 
 @deep
