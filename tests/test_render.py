@@ -1,7 +1,9 @@
 """The formats of --steps: text (Unicode and ASCII), LaTeX (each formula parses; pdflatex compiles the
 standalone document when installed), Markdown, and HTML (headless Chromium renders every formula)."""
+import importlib.util
 import json
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -81,13 +83,44 @@ def test_latex_is_align_and_standalone_is_a_document(derivations):
     assert doc.startswith(r"\documentclass") and doc.rstrip().endswith(r"\end{document}")
 
 
+# Rows too long for the page: a sum of many terms in f, a long elementwise product, a long chain of sums.
+LONG = [("sum(exp(X@w)) + norm(tanh(X@w))^2 + sum(sin(X@w)) + norm(X@w) + sum(cos(X@w)) + sum(sigmoid(X@w))"
+         " + sum(softplus(X@w)) + sum(atan(X@w))", "w", None),
+        ("sum(A*B*C*D*sigmoid(X@W)*tanh(X@W)*exp(X@W)*softplus(X@W)*cos(X@W)*sin(X@W)*atan(X@W)"
+         "*log1p(exp(X@W)))", "W", None),
+        ("norm(sigmoid(A@X@B + C@X@D + E@X@F + G@X@H + K@X@L + M@X@N + P@X@Q + R@X@S + T@X@U)@W - Y)^2", "X", None)]
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+
+
+def example_derivations(name):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.derivations()
+
+
+DOCUMENTS = {"samples": lambda: [derivation(*s) for s in SAMPLES], "long_rows": lambda: [derivation(*s) for s in LONG],
+             **{p.stem: (lambda name=p.stem: example_derivations(name)) for p in sorted(EXAMPLES.glob("*.py"))}}
+
+
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
-def test_standalone_latex_compiles(derivations, tmp_path):
-    (tmp_path / "d.tex").write_text(render_all(derivations, "latex", standalone=True), encoding="utf-8")
+@pytest.mark.parametrize("document", sorted(DOCUMENTS))
+def test_standalone_latex_compiles_without_overfull_boxes(document, tmp_path):
+    """Every example and sample compiles, and nothing runs into the margin (a long row is broken, a
+    long identity note moves to a line of its own)."""
+    (tmp_path / "d.tex").write_text(render_all(DOCUMENTS[document](), "latex", standalone=True), encoding="utf-8")
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "d.tex"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-3000:]
     assert (tmp_path / "d.pdf").stat().st_size > 1000
+    log = (tmp_path / "d.log").read_text(encoding="utf-8", errors="replace")
+    overfull = [line for line in log.splitlines() if "Overfull" in line]
+    assert not overfull, overfull
+
+
+def test_long_rows_are_broken_and_identities_are_tags():
+    doc = render_all([derivation(*s) for s in LONG], "latex", standalone=True)
+    assert r"\bigl(" in doc and r"\tag*{$[" in doc and "&&" not in doc
 
 
 def test_markdown_uses_display_blocks_katex_reads(derivations):
