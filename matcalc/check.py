@@ -64,7 +64,7 @@ class CheckReport:
         rows = "".join(f'<tr><th style="text-align:left;padding-right:1em">{html.escape(k)}</th>'
                        f'<td style="text-align:left">{html.escape(v)}</td></tr>' for k, v in self._facts())
         return (f'<div class="matcalc-check"><strong style="color:{color}">check {html.escape(self.wrt)}: '
-                f'{self.verdict}</strong><table>{rows}</table></div>')
+                f'{self.verdict}</strong><table style="margin:0.3em auto 0 0;border-collapse:collapse">{rows}</table></div>')
 
     def _repr_markdown_(self) -> str:
         rows = "\n".join(f"| {k} | {v} |" for k, v in self._facts())

@@ -88,11 +88,11 @@ class Derivative:
         return f"$$\n{self.latex(named=bool(self.names))}\n$$"
 
     def _repr_html_(self) -> str:
-        """MathML in an aligned table (no network, no script)."""
+        """MathML in an aligned table (no network, no script); a wide one scrolls rather than overflows."""
         names = self._named()
         rows = [(latex_name(n), "=", to_latex(e, names), "") for n, e in self.names]
         rows.append((self.latex_symbol(), "=", to_latex(self.result, names), ""))
-        return html_table(rows)
+        return '<div class="matcalc" style="overflow-x:auto">' + html_table(rows) + "</div>"
 
     @functools.cached_property
     def derivation(self) -> Derivation:

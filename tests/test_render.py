@@ -214,3 +214,81 @@ def test_html_screenshot(page, tmp_path):
     chromium(page, f"--screenshot={shot}", "--window-size=1400,1000")
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, "a blank page compresses to almost nothing"
+
+
+# JupyterLab's output area styles tables for data frames: cells right-aligned and allowed to wrap, a
+# fixed layout, the table centred, rows striped.  These rules (written here to the same effect) are what
+# misaligned the derivation; matcalc's inline styles must win over them.
+JUPYTER_LIKE = """<style>
+.jp-RenderedHTMLCommon table { border-collapse: collapse; table-layout: fixed; margin-left: auto; margin-right: auto; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon tr { padding: 0.5em; white-space: normal; text-align: right; }
+.jp-RenderedHTMLCommon tbody tr:nth-child(even) { background: #eee; }
+</style>"""
+ALIGNMENT_PROBE = """<script>
+const out = [...document.querySelectorAll('table.derivation')].map(t => {
+  const rows = [...t.rows].map(r => [...r.cells].map(c => {
+    const m = c.querySelector('math'); if (!m) return null;
+    const b = m.getBoundingClientRect(); return [b.left, b.right, b.height]; }));
+  const box = t.getBoundingClientRect(), host = t.closest('.jp-RenderedHTMLCommon').getBoundingClientRect();
+  return {rows, offset: box.left - host.left, background: getComputedStyle(t.rows[t.rows.length - 1]).backgroundColor};
+});
+const pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre);
+</script>"""
+
+
+def probe(page: str, script: str):
+    dom = chromium(page.replace("</body>", script + "</body>") if "</body>" in page else page + script, "--dump-dom")
+    return json.loads(re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S).group(1).replace("&quot;", '"'))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_jupyter_display_stays_aligned_under_jupyter_table_styles():
+    shown = [matcalc.derive(NET, "W1", HOMEWORK), matcalc.derive(NET, "b2", HOMEWORK),
+             matcalc.hessian("x'@A@x + sum(exp(x))", "x")]
+    assert all(len(d.names) >= 1 for d in shown[:2]), "rows of different widths, or alignment is not tested"
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'>" + JUPYTER_LIKE + "</head><body>"
+            + "".join(f'<div class="jp-RenderedHTMLCommon" style="width:1200px">{d._repr_html_()}</div>' for d in shown)
+            + "</body></html>")
+    tables = probe(page, ALIGNMENT_PROBE)
+    assert len(tables) == len(shown)
+    for table in tables:
+        lhs_right = [row[0][1] for row in table["rows"]]
+        rhs_left = [row[1][0] for row in table["rows"]]
+        assert max(lhs_right) - min(lhs_right) < 1 and max(rhs_left) - min(rhs_left) < 1, table   # the = column
+        assert table["offset"] < 2 and table["background"] in ("rgba(0, 0, 0, 0)", "transparent"), table
+        assert max(row[1][2] for row in table["rows"]) < 60, "a formula wrapped onto several lines"
+
+
+ONES_PROBE = r"""<script>
+const found = [];
+for (const m of document.querySelectorAll('math')) {
+  const ls = [...m.querySelectorAll('mi, mn, mo, mtext')];
+  ls.forEach((l, i) => {
+    const p = ls[i - 1], script = p && p.closest('msub, msup, msubsup');
+    if (script && !script.firstElementChild.contains(p)) return;   // a subscript before it reads as one
+    if (l.tagName.toLowerCase() === 'mn' && l.textContent === '\u{1D7CF}' && i > 0) {
+      const a = p.getBoundingClientRect(), b = l.getBoundingClientRect();
+      found.push({before: p.tagName.toLowerCase(), text: p.textContent, gap: b.left - a.right});
+    }
+  });
+}
+const pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(found);
+document.body.appendChild(pre);
+</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_ones_vector_after_a_number_is_set_apart_in_chromium(page):
+    """2 𝟏₁ₓ₁₀₀ read as 21₁ₓ₁₀₀: a number right before the bold one now has a ⋅ between them."""
+    jupyter = matcalc.derive(NET, "b1", HOMEWORK)._repr_html_()
+    found = probe(page.replace("</body>", jupyter + "</body>"), ONES_PROBE)
+    after_a_number = [f for f in found if f["text"] in ("\u00b7", "\u22c5") or f["before"] == "mn"]
+    assert after_a_number, "the sample pages hold 2 𝟏ᵀ(...): the probe must find it"
+    assert all(f["before"] == "mo" and f["gap"] > 2 for f in after_a_number), after_a_number
+
+
+def test_ones_vector_after_a_number_in_latex_and_mathml():
+    d = matcalc.derive(NET, "b1", HOMEWORK)
+    assert r"2 \cdot \mathbf{1}_{1 \times 100}" in d.latex()
+    assert '<mn>2</mn><mo>&#x000B7;</mo><msub><mrow><mn>\U0001d7cf</mn>' in d._repr_html_()

@@ -16,6 +16,8 @@ df = tr(2 Rᵀ dR)            [d(‖A‖²) = 2 tr(Aᵀ dA)]
 """
 from __future__ import annotations
 
+import re
+
 from ..errors import UnsupportedError
 from ..ir.expr import deep
 from .identities import identity
@@ -174,18 +176,30 @@ BODY\end{document}
 
 
 # --------------------------------------------------------------------- html
+_BOLD_DIGITS = re.compile(r'<mn mathvariant="bold">(\d+)</mn>')
+
+
 def mathml(latex: str, display: str = "inline") -> str:
-    """MathML of a LaTeX formula (latex2mathml is imported here, on first use, to keep start-up fast)."""
+    """MathML of a LaTeX formula (latex2mathml is imported here, on first use, to keep start-up fast).
+
+    MathML Core browsers (Chromium) ignore mathvariant="bold" on a number, so the ones vector
+    \\mathbf{1} would show as a plain 1: its digits become the bold digit characters (𝟏, U+1D7CF).
+    """
     from latex2mathml.converter import convert
-    return convert(latex, display=display)
+    return _BOLD_DIGITS.sub(lambda m: "<mn>" + "".join(chr(0x1D7CE + int(c)) for c in m.group(1)) + "</mn>",
+                            convert(latex, display=display))
 
 
 HTML_STYLE = """body { font-family: Georgia, serif; margin: 2em auto; max-width: 70em; padding: 0 1em; }
 section { overflow-x: auto; margin-bottom: 2em; }
-table.derivation { border-collapse: collapse; }
-td { padding: 0.3em 0.4em; vertical-align: middle; white-space: nowrap; }
-td.lhs { text-align: right; } td.why { color: #555; font-size: 85%; padding-left: 2em; }
 math { font-size: 1.15em; }"""
+# Inline, so that a host page's table rules (Jupyter's right-aligned, wrapping, fixed-layout, striped
+# tables) cannot misalign the columns: an inline style outranks any class rule.
+TABLE_STYLE = "border-collapse:collapse;table-layout:auto;margin:0 auto 1em 0;border:none"
+ROW_STYLE = "background:transparent"
+CELL_STYLE = "padding:0.3em 0.4em;vertical-align:middle;white-space:nowrap;border:none;max-width:none"
+CELL_ALIGN = {"lhs": "text-align:right", "rhs": "text-align:left",
+              "why": "text-align:left;color:#555;font-size:85%;padding-left:2em"}
 
 
 @deep
@@ -207,8 +221,9 @@ def html_page(dvs: list, note: str = "") -> str:
 
 def html_table(rows: list) -> str:
     """A table of MathML cells from rows (lhs, rel, rhs, bracket) of LaTeX: the columns stay aligned."""
-    out = ['<table class="derivation">']
+    out = [f'<table class="derivation" style="{TABLE_STYLE}">']
     for lhs, rel, rhs, why in rows:
         cells = [mathml(lhs) if lhs else "", mathml(f"{'= ' if rel else ''}{rhs}"), mathml(rf"[\,{why}\,]") if why else ""]
-        out.append("<tr>" + "".join(f'<td class="{c}">{x}</td>' for c, x in zip(("lhs", "rhs", "why"), cells)) + "</tr>")
+        out.append(f'<tr style="{ROW_STYLE}">' + "".join(
+            f'<td class="{c}" style="{CELL_STYLE};{CELL_ALIGN[c]}">{x}</td>' for c, x in zip(CELL_ALIGN, cells)) + "</tr>")
     return "\n".join(out + ["</table>"])
