@@ -39,8 +39,7 @@ def _rows(dv, style_name: str, width: int) -> list:
     """
     style = STYLES[style_name]
     shown, D = lines(dv)
-    names = {e: n for n, e in dv.names}
-    p = style.printer(names, D.back)
+    p = style.printer(dv.name_map(), D.back)
     rows = [("f", "=", style.printer().doprint(dv.f), "")]
     rows += [(p.name(n), "=", p.doprint(e), "") for n, e in dv.names]
     for k, line in enumerate(shown):
@@ -176,18 +175,24 @@ BODY\end{document}
 
 
 # --------------------------------------------------------------------- html
-_BOLD_DIGITS = re.compile(r'<mn mathvariant="bold">(\d+)</mn>')
+BOLD_DIGITS = str.maketrans("0123456789", "".join(chr(0x1D7CE + k) for k in range(10)))
+
+
+def bold_digits(markup: str) -> str:
+    """<mn mathvariant="bold">1</mn> as the bold digit 𝟏: MathML Core (Chromium) ignores mathvariant on <mn>,
+    and the all-ones 𝟏 would read as a plain 1 (2 𝟏ᵀR shown as "21ᵀR").
+
+    >>> bold_digits('<mn>2</mn><mn mathvariant="bold">1</mn>')
+    '<mn>2</mn><mn>𝟏</mn>'
+    """
+    return re.sub(r'<mn mathvariant="bold">(\d+)</mn>', lambda m: f"<mn>{m.group(1).translate(BOLD_DIGITS)}</mn>", markup)
 
 
 def mathml(latex: str, display: str = "inline") -> str:
-    """MathML of a LaTeX formula (latex2mathml is imported here, on first use, to keep start-up fast).
-
-    MathML Core browsers (Chromium) ignore mathvariant="bold" on a number, so the ones vector
-    \\mathbf{1} would show as a plain 1: its digits become the bold digit characters (𝟏, U+1D7CF).
-    """
+    """MathML Core of a LaTeX formula, the ones vector in bold digits (latex2mathml is imported here, on
+    first use, to keep start-up fast)."""
     from latex2mathml.converter import convert
-    return _BOLD_DIGITS.sub(lambda m: "<mn>" + "".join(chr(0x1D7CE + int(c)) for c in m.group(1)) + "</mn>",
-                            convert(latex, display=display))
+    return bold_digits(convert(latex, display=display))
 
 
 HTML_STYLE = """body { font-family: Georgia, serif; margin: 2em auto; max-width: 70em; padding: 0 1em; }
