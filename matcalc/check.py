@@ -94,16 +94,18 @@ def check(f: str, wrt: str, shapes=None, *, seed: int = 0, kind: str = "derive",
 
     def build(f, w, s):
         if kind == "hessian":
-            return hessian(f, w, s)
+            return hessian(f, w, s, symmetric=symmetric, assume=assume)
         if kind == "hvp":
-            return hvp(f, w, s, direction)
+            return hvp(f, w, s, direction, symmetric=symmetric, assume=assume)
         return derive(f, w, s, symmetric=symmetric, assume=assume)
 
     d = build(f, wrt, shapes)
     sizes = concrete_sizes(d.shapes)
     d_concrete = build(f, wrt, sizes)
     fixed = {ROWSUM_FACT.match(fact).group(1): "rowsum1" for fact in assume}   # derive() refused other facts
-    values, want, tries = _sample(torch, d_concrete, sizes, seed, symmetric, fixed, direction, wrt in symmetric)
+    symmetric_wrt = wrt in symmetric
+    sampled_symmetric = (*symmetric, direction) if kind == "hvp" and symmetric_wrt else symmetric  # V too
+    values, want, tries = _sample(torch, d_concrete, sizes, seed, sampled_symmetric, fixed, direction, symmetric_wrt)
     try:
         with np.errstate(all="ignore"):
             got = np.asarray(run(d_concrete.result, values, numpy_backend()), dtype=np.float64)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import __version__
 from .errors import MatcalcError, ShapeError, UnsupportedError
 
 EPILOG = """examples:
@@ -41,6 +42,7 @@ def parse_shape(text: str):
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="matcalc", description="Closed-form matrix derivatives by the trace trick.",
                                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--version", action="version", version=f"matcalc {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
 
     def common(p):
@@ -55,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE (UTF-8)")
         p.add_argument("--standalone", action="store_true", help="latex: a complete document for pdflatex")
         p.add_argument("--ascii", action="store_true", help="text: the input language, no Unicode math")
+        p.add_argument("--symmetric", action="append", default=[], metavar="NAME",
+                       help="NAME is a symmetric matrix: its gradient is sym(G) = (G + G')/2")
+        p.add_argument("--assume", action="append", default=[], metavar="FACT",
+                       help="a fact to use, e.g. \"rowsum(Y)=1\" (one-hot or row-stochastic Y)")
 
     d = sub.add_parser("derive", help="gradient (scalar f) or Jacobian (vector f, vector x)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -62,10 +68,6 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("vars", nargs="+", metavar="VAR", help="variables to differentiate by")
     d.add_argument("--steps", action="store_true",
                    help="show the derivation step by step, df = tr(G' dX), each rule's identity in brackets")
-    d.add_argument("--symmetric", action="append", default=[], metavar="NAME",
-                   help="NAME is a symmetric matrix: its gradient is sym(G) = (G + G')/2")
-    d.add_argument("--assume", action="append", default=[], metavar="FACT",
-                   help="a fact to use, e.g. \"rowsum(Y)=1\" (one-hot or row-stochastic Y)")
     d.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
                    help="Jacobian layout: numerator J_ij = df_i/dx_j (default) or its transpose")
     h = sub.add_parser("hessian", help="Hessian of scalar f with respect to a vector")
@@ -113,12 +115,13 @@ def _run(args) -> int:
         require_torch()
     shapes = dict(parse_shape(s) for s in args.shape)
     if args.command == "derive":
-        results = [api.derive(args.expr, v, shapes, symmetric=args.symmetric, assume=args.assume,
-                              layout=args.layout) for v in args.vars]
+        results = api.derive(args.expr, args.vars, shapes, symmetric=args.symmetric, assume=args.assume,
+                             layout=args.layout)
     elif args.command == "hessian":
-        results = [api.hessian(args.expr, args.vars[0], shapes)]
+        results = [api.hessian(args.expr, args.vars[0], shapes, symmetric=args.symmetric, assume=args.assume)]
     else:
-        results = [api.hvp(args.expr, args.vars[0], shapes, args.direction)]
+        results = [api.hvp(args.expr, args.vars[0], shapes, args.direction, symmetric=args.symmetric,
+                           assume=args.assume)]
     first = results[0]
     declared = {name for name, _ in (parse_shape(s) for s in args.shape)}
     shown = ", ".join(f"{k}: {show_shape(v)}" for k, v in first.shapes.items())
@@ -142,9 +145,8 @@ def _run(args) -> int:
     if args.check:
         from .check import check
         kind = {"derive": "derive", "hessian": "hessian", "hvp": "hvp"}[args.command]
-        extra = dict(symmetric=args.symmetric, assume=args.assume) if kind == "derive" else {}
-        reports = [check(args.expr, d.wrt, shapes, kind=kind, direction=getattr(args, "direction", "V"), **extra)
-                   for d in results]
+        reports = [check(args.expr, d.wrt, shapes, kind=kind, direction=getattr(args, "direction", "V"),
+                         symmetric=args.symmetric, assume=args.assume) for d in results]
         for r in reports:
             print(r)
         return 0 if all(r.ok for r in reports) else 1
@@ -172,9 +174,8 @@ def _document(args, results, note: str, shapes: dict) -> int:
     if args.check:
         from .check import check
         kind = {"derive": "derive", "hessian": "hessian", "hvp": "hvp"}[args.command]
-        extra = dict(symmetric=args.symmetric, assume=args.assume) if kind == "derive" else {}
-        reports = [check(args.expr, d.wrt, shapes, kind=kind, direction=getattr(args, "direction", "V"), **extra)
-                   for d in results]
+        reports = [check(args.expr, d.wrt, shapes, kind=kind, direction=getattr(args, "direction", "V"),
+                         symmetric=args.symmetric, assume=args.assume) for d in results]
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as out:
