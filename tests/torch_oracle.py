@@ -307,6 +307,15 @@ def torch_symmetric_grad(f: str, wrt: str, values: dict) -> np.ndarray:
     return torch.autograd.grad(out, a)[0].detach().numpy()
 
 
+def torch_symmetric_hvp(f: str, wrt: str, values: dict, direction: np.ndarray) -> np.ndarray:
+    """The hvp on symmetric matrices: the Hessian of A -> f((A + A')/2) at the (symmetric) value of wrt,
+    applied to a symmetric direction."""
+    fn, x0 = _as_function_of(f, wrt, values)
+    v = torch.as_tensor(np.asarray(direction, dtype=np.float64)).reshape(x0.shape)
+    _, out = torch.autograd.functional.hvp(lambda a: fn((a + a.T) / 2).reshape(()), x0, v)
+    return out.detach().numpy()
+
+
 REFERENCES = {"grad": torch_grad, "jacobian": torch_jacobian, "hessian": torch_hessian}
 
 

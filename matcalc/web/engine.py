@@ -91,9 +91,6 @@ def _derivatives(query: Query) -> list:
     The shapes inferred for the first variable are declared for the others, so that
     every result (and the variables table) reads the same shapes.
     """
-    if query.kind in ("hessian", "hvp") and (query.symmetric or query.assume):
-        raise RequestError(f"symmetric and assume apply to gradients and Jacobians; leave them out for {query.kind}",
-                           "symmetric" if query.symmetric else "assume")
     wrt, first = _wrt(query)
     taken = set(_names_in(query.expr)) | set(query.shapes)
     direction = query.direction or next((n for n in DIRECTIONS if n not in taken), "V")
@@ -103,9 +100,9 @@ def _derivatives(query: Query) -> list:
         if first is not None and name == first.wrt and query.kind in ("gradient", "jacobian"):
             d = first     # discovery already derived it
         elif query.kind == "hessian":
-            d = matcalc.hessian(query.expr, name, shapes)
+            d = matcalc.hessian(query.expr, name, shapes, symmetric=query.symmetric, assume=query.assume)
         elif query.kind == "hvp":
-            d = matcalc.hvp(query.expr, name, shapes, direction)
+            d = matcalc.hvp(query.expr, name, shapes, direction, symmetric=query.symmetric, assume=query.assume)
         else:
             d = matcalc.derive(query.expr, name, shapes, symmetric=query.symmetric, assume=query.assume,
                                layout=query.layout)
@@ -233,7 +230,7 @@ def check(query: Query) -> dict:
                                f"shapes.{name}", type="LimitError")
     wrt, _ = _wrt(query)
     kind = CHECK_KIND[query.kind]
-    extra = dict(symmetric=query.symmetric, assume=query.assume) if kind == "derive" else {}
+    extra = dict(symmetric=query.symmetric, assume=query.assume)
     if query.direction:
         extra["direction"] = query.direction
     reports = []
