@@ -122,12 +122,13 @@ def _run(args) -> int:
     else:
         results = [api.hvp(args.expr, args.vars[0], shapes, args.direction, symmetric=args.symmetric,
                            assume=args.assume)]
+    reports = _checks(args, results, shapes)   # before any output: an error leaves stdout empty
     first = results[0]
     declared = {name for name, _ in (parse_shape(s) for s in args.shape)}
     shown = ", ".join(f"{k}: {show_shape(v)}" for k, v in first.shapes.items())
     note = "" if set(first.shapes) <= declared else "  (undeclared shapes inferred)"
     if getattr(args, "steps", False) or args.format not in (None, "text") or args.output or args.ascii:
-        return _document(args, results, f"shapes: {shown}{note}", shapes)
+        return _document(args, results, f"shapes: {shown}{note}", reports)
     print(f"shapes: {shown}{note}")
     names = [] if args.inline else intermediates([d.result for d in results], forward=simplify(first.f),
                                                  taken=first.shapes)
@@ -142,15 +143,9 @@ def _run(args) -> int:
             print(f"{n} = {to_text(e, named)}")
         for d in results:
             print(f"{d.symbol()} = {to_text(d.result, named)}")
-    if args.check:
-        from .check import check
-        kind = {"derive": "derive", "hessian": "hessian", "hvp": "hvp"}[args.command]
-        reports = [check(args.expr, d.wrt, shapes, kind=kind, direction=getattr(args, "direction", "V"),
-                         symmetric=args.symmetric, assume=args.assume) for d in results]
-        for r in reports:
-            print(r)
-        return 0 if all(r.ok for r in reports) else 1
-    return 0
+    for r in reports:
+        print(r)
+    return 0 if all(r.ok for r in reports) else 1
 
 
 def _latex_row(d, named, to_latex) -> str:
@@ -158,7 +153,16 @@ def _latex_row(d, named, to_latex) -> str:
     return f"{lhs} &= {to_latex(d.result, named)}"
 
 
-def _document(args, results, note: str, shapes: dict) -> int:
+def _checks(args, results, shapes: dict) -> list:
+    """--check: a report per result, against torch autograd (none without --check)."""
+    if not args.check:
+        return []
+    from .check import check
+    return [check(args.expr, d.wrt, shapes, kind=args.command, direction=getattr(args, "direction", "V"),
+                  symmetric=args.symmetric, assume=args.assume) for d in results]
+
+
+def _document(args, results, note: str, reports: list) -> int:
     """--steps, --format, -o: the derivations (or the results) rendered as one document."""
     from .derivations import render_all, summary
     fmt = args.format or "text"
@@ -170,12 +174,6 @@ def _document(args, results, note: str, shapes: dict) -> int:
         body = render_all([d.derivation for d in results], fmt, ascii=ascii, standalone=args.standalone, note=note)
     else:
         body = render_all([summary(d) for d in results], fmt, ascii=ascii, standalone=args.standalone, note=note)
-    reports = []
-    if args.check:
-        from .check import check
-        kind = {"derive": "derive", "hessian": "hessian", "hvp": "hvp"}[args.command]
-        reports = [check(args.expr, d.wrt, shapes, kind=kind, direction=getattr(args, "direction", "V"),
-                         symmetric=args.symmetric, assume=args.assume) for d in results]
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as out:

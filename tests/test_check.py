@@ -130,10 +130,12 @@ def test_cli_check_inside_the_domain(capsys):
     assert "check X: ok" in out and "nan" not in out
 
 
-def test_cli_no_valid_sample_exits_2_with_one_line(capsys):
-    assert main(["derive", "sum(sqrt(-exp(X)))", "X", "--check"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("matcalc: SamplingError:") and err.count("\n") == 1
+@pytest.mark.parametrize("options", [[], ["--format", "markdown"]])
+def test_cli_no_valid_sample_exits_2_with_one_line(capsys, options):
+    """The check runs before any output: the error is the only line, no half-printed answer."""
+    assert main(["derive", "sum(sqrt(-exp(X)))", "X", "--check", *options]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("matcalc: SamplingError:") and err.count("\n") == 1 and out == ""
 
 
 # -------------------------------------------------------------------------- without torch

@@ -292,3 +292,36 @@ def test_ones_vector_after_a_number_in_latex_and_mathml():
     d = matcalc.derive(NET, "b1", HOMEWORK)
     assert r"2 \cdot \mathbf{1}_{1 \times 100}" in d.latex()
     assert '<mn>2</mn><mo>&#x000B7;</mo><msub><mrow><mn>\U0001d7cf</mn>' in d._repr_html_()
+
+
+BASE_SCRIPT = r'''
+import contextlib, io, sys
+import matcalc
+from matcalc.cli import main
+net = "norm(sigmoid(X@W1+b1)@W2+b2-Y)^2"
+for argv in %r:
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main([*argv]) == 0, argv
+d = matcalc.derive(net, "W1")
+d._repr_html_(), d._repr_latex_(), d._repr_markdown_(), d.latex(steps=True)
+print(sorted({m.split(".")[0] for m in sys.modules} - set(sys.stdlib_module_names)))
+'''
+FORMAT_OPTIONS = [[], ["--latex"], ["--inline"], ["--ascii"], ["--steps"], ["--steps", "--ascii"],
+                  ["--format", "latex"], ["--format", "latex", "--standalone"], ["--format", "markdown"],
+                  ["--format", "html"]]
+
+
+def test_every_output_format_needs_only_the_base_install(tmp_path):
+    """Every format of docs/derivations.md and the README, and the notebook displays, import nothing
+    beyond the runtime dependencies (lark, numpy, latex2mathml): they work from `pip install .`."""
+    from importlib.metadata import requires
+    base = {re.match(r"[A-Za-z0-9_.-]+", r).group().replace("-", "_") for r in requires("matcalc-trace")
+            if "extra ==" not in r}
+    argv = [["derive", "norm(sigmoid(X@W1+b1)@W2+b2-Y)^2", "W1", *o] for o in FORMAT_OPTIONS]
+    argv += [["derive", "norm(X@W - Y)^2", "W", "--format", "html", "-o", str(tmp_path / "out.html")],
+             ["hessian", "x'@A@x", "x", "--latex"], ["hvp", "norm(X@W - Y)^2", "W", "--format", "markdown"]]
+    run = subprocess.run([sys.executable, "-c", BASE_SCRIPT % (argv,)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    imported = {m for m in json.loads(run.stdout.strip().replace("'", '"')) if not m.startswith("_")}
+    assert imported - {"matcalc"} <= base, imported - base
+    assert (tmp_path / "out.html").read_text(encoding="utf-8").count("<math") > 3
