@@ -100,12 +100,26 @@ def check(f: str, wrt: str, shapes=None, *, seed: int = 0, kind: str = "derive",
         return derive(f, w, s, symmetric=symmetric, assume=assume)
 
     d = build(f, wrt, shapes)
-    sizes = concrete_sizes(d.shapes)
-    d_concrete = build(f, wrt, sizes)
     fixed = {ROWSUM_FACT.match(fact).group(1): "rowsum1" for fact in assume}   # derive() refused other facts
     symmetric_wrt = wrt in symmetric
     sampled_symmetric = (*symmetric, direction) if kind == "hvp" and symmetric_wrt else symmetric  # V too
-    values, want, tries = _sample(torch, d_concrete, sizes, seed, sampled_symmetric, fixed, direction, symmetric_wrt)
+    # logdet(A@B) with A n×d is defined only for n <= d: the sizes both ways, the second only if the first fail
+    attempts = []
+    for ascending in (False, True):
+        sizes = concrete_sizes(d.shapes, ascending)
+        if sizes not in attempts:
+            attempts.append(sizes)
+    failure = None
+    for sizes in attempts:
+        d_concrete = build(f, wrt, sizes)
+        try:
+            values, want, tries = _sample(torch, d_concrete, sizes, seed, sampled_symmetric, fixed, direction,
+                                          symmetric_wrt)
+            break
+        except SamplingError as e:
+            failure = failure or e
+    else:
+        raise failure
     try:
         with np.errstate(all="ignore"):
             got = np.asarray(run(d_concrete.result, values, numpy_backend()), dtype=np.float64)

@@ -100,6 +100,13 @@ def test_second_derivatives_are_checked_inside_the_domain(kind):
     assert report.ok and report.derivative.kind == kind, report
 
 
+def test_a_rank_condition_tries_the_sizes_the_other_way():
+    """logdet(A@B) with A n×d, B d×n: A@B is singular when n > d, so check takes n < d."""
+    report = matcalc.check("logdet(A@B)", "A")
+    (n, d) = report.sizes["A"]
+    assert report.ok and n < d
+
+
 def test_the_same_seed_gives_the_same_sample():
     a, b = (matcalc.check("sum(sqrt(X - Y))", "X", seed=4) for _ in range(2))
     assert a.tries == b.tries and all(np.array_equal(a.values[k], b.values[k]) for k in a.values)

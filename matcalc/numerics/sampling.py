@@ -38,13 +38,18 @@ SCALES = (1.0, 0.3, 0.1, 3.0)
 MAX_TRIES = 200   # candidates per check: enough for a few constraints on differences, bounded in time
 
 
-def concrete_sizes(shapes: dict) -> dict:
-    """Give each symbolic dimension a distinct small size (so a missing transpose shows)."""
+def concrete_sizes(shapes: dict, ascending: bool = False) -> dict:
+    """Give each symbolic dimension a distinct small size (so a missing transpose shows); ascending, the
+    first symbols get the smallest sizes instead: A n×d, B d×n then make A@B full rank.
+
+    >>> concrete_sizes({"A": ("n", "d")}, ascending=True)
+    {'A': (2, 3)}
+    """
     symbols = []
     for shape in shapes.values():
         symbols += [d for d in shape if isinstance(d, str) and d not in symbols]
     taken = {d for shape in shapes.values() for d in shape if isinstance(d, int)}
-    pool = [s for s in SIZES if s not in taken] + [s for s in SIZES if s in taken]
+    pool = [s for s in (sorted(SIZES) if ascending else SIZES) if s not in taken] + [s for s in SIZES if s in taken]
     size = dict(zip(symbols, pool))
     return {name: tuple(size.get(d, d) for d in shape) for name, shape in shapes.items()}
 
