@@ -28,7 +28,7 @@ def _name(typed: Expr, results: list, found: dict) -> list:
 
 @deep
 def derive(f: str, wrt, shapes: dict | None = None, *, symmetric=(), assume=(),
-           layout: str = "numerator"):
+           layout: str = "numerator") -> Derivative | list[Derivative]:
     """df/dwrt in closed form: the gradient for scalar f, the Jacobian for vector f and x.
 
     wrt: a variable's name, or a list of names: then a list of Derivatives from one shared
@@ -76,7 +76,7 @@ def derive(f: str, wrt, shapes: dict | None = None, *, symmetric=(), assume=(),
 def _variable_names(wrt) -> list:
     names = [wrt] if isinstance(wrt, str) else list(wrt) if isinstance(wrt, (list, tuple)) else None
     if not names or not all(isinstance(n, str) for n in names):
-        raise UnsupportedError(f"wrt is a variable's name or a non-empty list of names, not {wrt!r}")
+        raise UnsupportedError(f"wrt is a variable's name or a non-empty list of names, not {wrt!r:.60}")
     if len(set(names)) < len(names):
         raise UnsupportedError(f"a variable is named twice in {names}")
     return names
