@@ -8,6 +8,7 @@ import argparse
 import re
 import sys
 
+from . import __version__
 from .errors import InternalError, MatcalcError, ShapeError, UnknownNameError, UsageError, did_you_mean
 
 EPILOG = """examples:
@@ -73,6 +74,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="matcalc", description="Closed-form matrix derivatives by the trace trick.",
                                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--version", action="version", version=f"matcalc {__version__}")
     sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(p):
@@ -87,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE (UTF-8)")
         p.add_argument("--standalone", action="store_true", help="latex: a complete document for pdflatex")
         p.add_argument("--ascii", action="store_true", help="text: the input language, no Unicode math")
+        p.add_argument("--symmetric", action="append", default=[], metavar="NAME",
+                       help="NAME is a symmetric matrix: its gradient is sym(G) = (G + G')/2")
+        p.add_argument("--assume", action="append", default=[], metavar="FACT",
+                       help="a fact to use, e.g. \"rowsum(Y)=1\" (one-hot or row-stochastic Y)")
         limits = p.add_argument_group("limits (docs/language.md#limits)")
         limits.add_argument("--time-limit", type=float, metavar="SECONDS", help="time one derivation may take (10)")
         limits.add_argument("--max-nodes", type=int, metavar="N", help="expression nodes one call may build (2,000,000)")
@@ -100,10 +106,6 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("vars", nargs="+", metavar="VAR", help="variables to differentiate by")
     d.add_argument("--steps", action="store_true",
                    help="show the derivation step by step, df = tr(G' dX), each rule's identity in brackets")
-    d.add_argument("--symmetric", action="append", default=[], metavar="NAME",
-                   help="NAME is a symmetric matrix: its gradient is sym(G) = (G + G')/2")
-    d.add_argument("--assume", action="append", default=[], metavar="FACT",
-                   help="a fact to use, e.g. \"rowsum(Y)=1\" (one-hot or row-stochastic Y)")
     d.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
                    help="Jacobian layout: numerator J_ij = df_i/dx_j (default) or its transpose")
     h = sub.add_parser("hessian", help="Hessian of scalar f with respect to a vector")
@@ -181,15 +183,20 @@ def _run(args) -> int:
     from .simplify import simplify
 
     _conflicts(args)
+    if args.check:   # before any output: without torch, say how to install it and stop
+        from .check import require_torch
+        require_torch()
     shapes = declared_shapes(args.shape)
     if args.command == "derive":
-        results = [api.derive(args.expr, v, shapes, symmetric=args.symmetric, assume=args.assume,
-                              layout=args.layout) for v in args.vars]
+        results = api.derive(args.expr, args.vars, shapes, symmetric=args.symmetric, assume=args.assume,
+                             layout=args.layout)
     elif args.command == "hessian":
-        results = [api.hessian(args.expr, args.vars[0], shapes)]
+        results = [api.hessian(args.expr, args.vars[0], shapes, symmetric=args.symmetric, assume=args.assume)]
     else:
-        results = [api.hvp(args.expr, args.vars[0], shapes, args.direction)]
+        results = [api.hvp(args.expr, args.vars[0], shapes, args.direction, symmetric=args.symmetric,
+                           assume=args.assume)]
     _check_declared(args, shapes, results)
+    reports = _checks(args, results, shapes)   # before any output: an error leaves stdout empty
     first = results[0]
     declared = set(shapes)
     notes = list(dict.fromkeys(n for d in results for n in d.notes))
@@ -198,7 +205,7 @@ def _run(args) -> int:
     if getattr(args, "steps", False) or args.format not in (None, "text") or args.output or args.ascii:
         for line in notes:   # a document stays well-formed: its notes go to stderr
             print(f"matcalc: {line}", file=sys.stderr)
-        return _document(args, results, f"shapes: {shown}{note}", shapes)
+        return _document(args, results, f"shapes: {shown}{note}", reports)
     print(f"shapes: {shown}{note}")
     for line in notes:
         print(line)
@@ -215,16 +222,9 @@ def _run(args) -> int:
             print(f"{n} = {to_text(e, named)}")
         for d in results:
             print(f"{d.symbol()} = {to_text(d.result, named)}")
-    if args.check:
-        from .check import check
-        kind = {"derive": "derive", "hessian": "hessian", "hvp": "hvp"}[args.command]
-        extra = dict(symmetric=args.symmetric, assume=args.assume) if kind == "derive" else {}
-        reports = [check(args.expr, d.wrt, shapes, kind=kind, direction=getattr(args, "direction", "V"), **extra)
-                   for d in results]
-        for r in reports:
-            print(r)
-        return 0 if all(r.ok for r in reports) else 1
-    return 0
+    for r in reports:
+        print(r)
+    return 0 if all(r.ok for r in reports) else 1
 
 
 def _latex_row(d, named, to_latex) -> str:
@@ -232,7 +232,16 @@ def _latex_row(d, named, to_latex) -> str:
     return f"{lhs} &= {to_latex(d.result, named)}"
 
 
-def _document(args, results, note: str, shapes: dict) -> int:
+def _checks(args, results, shapes: dict) -> list:
+    """--check: a report per result, against torch autograd (none without --check)."""
+    if not args.check:
+        return []
+    from .check import check
+    return [check(args.expr, d.wrt, shapes, kind=args.command, direction=getattr(args, "direction", "V"),
+                  symmetric=args.symmetric, assume=args.assume) for d in results]
+
+
+def _document(args, results, note: str, reports: list) -> int:
     """--steps, --format, -o: the derivations (or the results) rendered as one document."""
     from .derivations import render_all, summary
     fmt = args.format or "text"
@@ -244,13 +253,6 @@ def _document(args, results, note: str, shapes: dict) -> int:
         body = render_all([d.derivation for d in results], fmt, ascii=ascii, standalone=args.standalone, note=note)
     else:
         body = render_all([summary(d) for d in results], fmt, ascii=ascii, standalone=args.standalone, note=note)
-    reports = []
-    if args.check:
-        from .check import check
-        kind = {"derive": "derive", "hessian": "hessian", "hvp": "hvp"}[args.command]
-        extra = dict(symmetric=args.symmetric, assume=args.assume) if kind == "derive" else {}
-        reports = [check(args.expr, d.wrt, shapes, kind=kind, direction=getattr(args, "direction", "V"), **extra)
-                   for d in results]
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as out:

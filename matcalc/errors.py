@@ -21,7 +21,7 @@ import difflib
 import unicodedata
 
 __all__ = ["MatcalcError", "ParseError", "ShapeError", "UnknownNameError", "UnsupportedError", "LimitError",
-           "EvaluationError", "UsageError", "InternalError", "caret", "position", "did_you_mean", "escape",
+           "EvaluationError", "SamplingError", "UsageError", "InternalError", "caret", "position", "did_you_mean", "escape",
            "REPORT_BUGS"]
 
 REPORT_BUGS = ("please report it, with the call or command line that raised it and `matcalc --version`, "
@@ -79,6 +79,10 @@ class EvaluationError(MatcalcError):
 
 class UsageError(MatcalcError):
     """An argument or option of the wrong kind: values that are not a mapping, conflicting flags."""
+
+
+class SamplingError(EvaluationError):
+    """check found no inputs at which every function is inside its domain and f is finite."""
 
 
 class InternalError(MatcalcError):

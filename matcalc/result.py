@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .derivations import Derivation, derivation_of, html_table, latex_aligned
 from .derivations.printers import plain_symbol
 from .errors import UnsupportedError
+from .frontend.parse import bracket_depth
 from .ir.expr import Expr, deep, var
 from .numerics.evaluate import evaluate
 from .printing import inlining_growth, latex_name, to_latex, to_program, to_text
@@ -21,17 +22,6 @@ __all__ = ["Derivative"]
 
 INLINING_LIMIT = 2.0   # str(d) keeps a shared intermediate inline until that doubles its length
 INLINE_BRACKETS = 64   # ... and until brackets nest deeper than this
-
-
-def bracket_depth(text: str) -> int:
-    depth = deepest = 0
-    for ch in text:
-        if ch == "(":
-            depth += 1
-            deepest = max(depth, deepest)
-        elif ch == ")":
-            depth -= 1
-    return deepest
 
 
 @dataclass(frozen=True)
@@ -111,11 +101,11 @@ class Derivative:
         return f"$$\n{self.latex(named=bool(self.names))}\n$$"
 
     def _repr_html_(self) -> str:
-        """MathML in an aligned table (no network, no script)."""
+        """MathML in an aligned table (no network, no script); a wide one scrolls rather than overflows."""
         names = self._named()
         rows = [(latex_name(n), "=", to_latex(e, names), "") for n, e in self.names]
         rows.append((self.latex_symbol(), "=", to_latex(self.result, names), ""))
-        return html_table(rows)
+        return '<div class="matcalc" style="overflow-x:auto">' + html_table(rows) + "</div>"
 
     @functools.cached_property
     def derivation(self) -> Derivation:

@@ -128,6 +128,34 @@ def test_hvp_command(capsys):
     assert np.allclose(got, 2 * X.T @ X @ V)
 
 
+@pytest.mark.parametrize("command", ["hessian", "hvp"])
+def test_second_derivatives_take_symmetric_and_check_it(capsys, command):
+    """--symmetric S reaches hessian and hvp (2*S, not S + S'), and --check compares on symmetric S."""
+    f, wrt = ("x'@S@x", "x") if command == "hessian" else ("tr(S@S@S)", "S")
+    code, out, _ = run_main(capsys, command, f, wrt, "--symmetric", "S", "--check")
+    assert code == 0 and "check " in out and "MISMATCH" not in out
+    assert out.splitlines()[1].split(" = ", 1)[1] == ("2*S" if command == "hessian" else "3*(S@V + V@S)")
+
+
+def test_hvp_takes_assume(capsys):
+    f = "-sum(Y*log(softmax(X@W)))"
+    _, plain, _ = run_main(capsys, "hvp", f, "W")
+    code, out, _ = run_main(capsys, "hvp", f, "W", "--assume", "rowsum(Y)=1", "--check")
+    assert code == 0 and "Y" in rhs(plain, "hvp(f, W)[V]") and "Y" not in rhs(out, "hvp(f, W)[V]")
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == f"matcalc {matcalc.__version__}\n"
+
+
+def test_version_is_the_distribution_version():
+    from importlib.metadata import version
+    assert version("matcalc-trace") == matcalc.__version__, "pyproject.toml and matcalc.__version__ differ"
+
+
 def test_expression_starting_with_minus(capsys):
     """An expression starting with '-' is not taken for an option."""
     code, out, _ = run_main(capsys, "derive", "-sum(Y*log(softmax(X@W)))", "W")

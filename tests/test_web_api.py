@@ -73,6 +73,13 @@ def test_hessian_matches_autograd(url):
                                rtol=1e-8, atol=1e-10)
 
 
+def test_hessian_takes_symmetric(url):
+    """A ticked Symmetric reaches matcalc.hessian: x'@S@x gives 2*S, not S + S'."""
+    status, body = post(url, "/api/derive", {"expr": "x'@S@x", "wrt": ["x"], "kind": "hessian", "symmetric": ["S"]})
+    assert status == 200, body
+    assert body["results"][0]["text"] == "2*S"
+
+
 def test_hvp_names_a_free_direction(url):
     status, body = post(url, "/api/derive", {"expr": "norm(X@W - Y)^2 + sum(V)", "wrt": ["W"], "kind": "hvp"})
     assert status == 200, body
@@ -102,7 +109,7 @@ def test_steps_come_in_every_format(url):
     steps = body["results"][0]["steps"]
     assert status == 200
     assert steps["text"].splitlines()[2].startswith("df = tr(2 Rᵀ dR)")
-    assert steps["html"].startswith('<table class="derivation">') and "<math" in steps["html"]
+    assert steps["html"].startswith('<table class="derivation"') and "<math" in steps["html"]
     assert "\\begin{align*}" in steps["latex"] and steps["markdown"].startswith("$\\frac")
 
 

@@ -311,6 +311,31 @@ def torch_hessian(f: str, wrt: str, values: dict) -> np.ndarray:
     return hess.detach().numpy().reshape(x0.numel(), x0.numel())
 
 
+def torch_hvp(f: str, wrt: str, values: dict, direction: np.ndarray) -> np.ndarray:
+    """The Hessian of scalar f applied to a direction of wrt's shape (double backward), in wrt's shape."""
+    fn, x0 = _as_function_of(f, wrt, values)
+    v = torch.as_tensor(np.asarray(direction, dtype=np.float64)).reshape(x0.shape)
+    _, out = torch.autograd.functional.hvp(lambda w: fn(w).reshape(()), x0, v)
+    return out.detach().numpy()
+
+
+def torch_symmetric_grad(f: str, wrt: str, values: dict) -> np.ndarray:
+    """The gradient on symmetric matrices: d/dA of f((A + A')/2) at A = the (symmetric) value of wrt."""
+    fn, x0 = _as_function_of(f, wrt, values)
+    a = x0.clone().requires_grad_(True)
+    out = fn((a + a.T) / 2).reshape(())
+    return torch.autograd.grad(out, a)[0].detach().numpy()
+
+
+def torch_symmetric_hvp(f: str, wrt: str, values: dict, direction: np.ndarray) -> np.ndarray:
+    """The hvp on symmetric matrices: the Hessian of A -> f((A + A')/2) at the (symmetric) value of wrt,
+    applied to a symmetric direction."""
+    fn, x0 = _as_function_of(f, wrt, values)
+    v = torch.as_tensor(np.asarray(direction, dtype=np.float64)).reshape(x0.shape)
+    _, out = torch.autograd.functional.hvp(lambda a: fn((a + a.T) / 2).reshape(()), x0, v)
+    return out.detach().numpy()
+
+
 REFERENCES = {"grad": torch_grad, "jacobian": torch_jacobian, "hessian": torch_hessian}
 
 

@@ -19,7 +19,7 @@ from ..ir.limits import check_elements
 from ..ir.operator import REGISTRY, MissingRule
 from .backends import Backend, numpy_backend
 
-__all__ = ["evaluate", "run", "as_matrix"]
+__all__ = ["evaluate", "run", "node_values", "as_matrix"]
 
 
 def as_matrix(name: str, value):
@@ -71,6 +71,11 @@ def _resolver(sizes: dict):
 
 def run(root: Expr, values: dict, backend: Backend | None = None, shapes: Mapping | None = None):
     """Evaluate a typed expression with arrays for its variables (2-D, of the declared shapes)."""
+    return node_values(root, values, backend, shapes)[root]
+
+
+def node_values(root: Expr, values: dict, backend: Backend | None = None, shapes: Mapping | None = None) -> dict:
+    """The value of every node of a typed expression (node -> array), as `run` computes them."""
     B = backend or numpy_backend()
     resolve = _resolver(_bind_dimensions(root, values, shapes))
     cache: dict = {}
@@ -97,7 +102,7 @@ def run(root: Expr, values: dict, backend: Backend | None = None, shapes: Mappin
             raise
         except Exception as e:   # a singular matrix and the like: the backend's own error types
             raise EvaluationError(f"cannot evaluate {record.title} here: {type(e).__name__}: {e}") from None
-    return cache[root]
+    return cache
 
 
 @deep

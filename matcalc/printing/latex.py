@@ -14,7 +14,7 @@ from ..ir.dims import SCALAR
 from ..ir.expr import Expr, deep
 from .base import ATOM, POSTFIX, PRODUCT, Printer, format_number
 
-__all__ = ["LatexPrinter", "to_latex", "latex_name", "GREEK"]
+__all__ = ["LatexPrinter", "to_latex", "latex_name", "juxtapose", "GREEK"]
 
 GREEK = {g: "\\" + g for g in (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
@@ -36,6 +36,16 @@ def latex_name(name: str) -> str:
     if len(name) == 1:
         return name
     return r"\mathrm{" + name.replace("_", r"\_") + "}"
+
+
+_LEADING_DIGIT = re.compile(r"\d|\\math(bf|rm)\{\d")
+
+
+def juxtapose(left: str, right: str, space: str = " ") -> str:
+    r"""left right, as a product; 2 \cdot \mathbf{1}: a number before a digit (the ones vector) would read as 21."""
+    if left[-1:].isdigit() and _LEADING_DIGIT.match(right):
+        return rf"{left} \cdot {right}"
+    return f"{left}{space}{right}"
 
 
 def _dimension(d) -> str:
@@ -91,7 +101,7 @@ class LatexPrinter(Printer):
         parts = self.operands(e)
         out = parts[0]
         for a, b, s in zip(e.args, e.args[1:], parts[1:]):
-            out += f" {s}" if SCALAR in (a.shape, b.shape) else rf" \odot {s}"
+            out = juxtapose(out, s) if SCALAR in (a.shape, b.shape) else rf"{out} \odot {s}"
         return out
 
     def print_div(self, e):
@@ -102,7 +112,11 @@ class LatexPrinter(Printer):
         return rf"{left} \oslash {right}"
 
     def print_matmul(self, e):
-        return " ".join(self.operands(e))
+        parts = self.operands(e)
+        out = parts[0]
+        for s in parts[1:]:
+            out = juxtapose(out, s)
+        return out
 
     def print_neg(self, e):
         a = e.args[0]

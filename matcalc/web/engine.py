@@ -17,7 +17,7 @@ import re
 import traceback
 
 import matcalc
-from matcalc.derivations import render
+from matcalc.derivations import mathml, render
 from matcalc.errors import caret as caret_block, position
 
 from .protocol import MAX_CHECK_DIMENSION, RequestError, Query
@@ -92,9 +92,6 @@ def _derivatives(query: Query) -> list:
     The shapes inferred for the first variable are declared for the others, so that
     every result (and the variables table) reads the same shapes.
     """
-    if query.kind in ("hessian", "hvp") and (query.symmetric or query.assume):
-        raise RequestError(f"symmetric and assume apply to gradients and Jacobians; leave them out for {query.kind}",
-                           "symmetric" if query.symmetric else "assume")
     wrt, first = _wrt(query)
     taken = set(_names_in(query.expr)) | set(query.shapes)
     direction = query.direction or next((n for n in DIRECTIONS if n not in taken), "V")
@@ -104,9 +101,9 @@ def _derivatives(query: Query) -> list:
         if first is not None and name == first.wrt and query.kind in ("gradient", "jacobian"):
             d = first     # discovery already derived it
         elif query.kind == "hessian":
-            d = matcalc.hessian(query.expr, name, shapes)
+            d = matcalc.hessian(query.expr, name, shapes, symmetric=query.symmetric, assume=query.assume)
         elif query.kind == "hvp":
-            d = matcalc.hvp(query.expr, name, shapes, direction)
+            d = matcalc.hvp(query.expr, name, shapes, direction, symmetric=query.symmetric, assume=query.assume)
         else:
             d = matcalc.derive(query.expr, name, shapes, symmetric=query.symmetric, assume=query.assume,
                                layout=query.layout)
@@ -180,25 +177,6 @@ def latex_rows(latex: str) -> list:
     return [(lhs, rhs)]
 
 
-def mathml(latex: str, display: str = "inline") -> str:
-    """MathML Core of one formula; Chromium, Firefox and Safari render it with no script."""
-    from latex2mathml.converter import convert
-    return bold_digits(convert(latex, display=display))
-
-
-BOLD_DIGITS = str.maketrans("0123456789", "".join(chr(0x1D7CE + k) for k in range(10)))
-
-
-def bold_digits(markup: str) -> str:
-    """<mn mathvariant="bold">1</mn> as the bold digit 𝟏: MathML Core (Chromium) ignores mathvariant on <mn>,
-    and the all-ones 𝟏 would read as a plain 1 (2 𝟏ᵀR shown as "21ᵀR").
-
-    >>> bold_digits('<mn>2</mn><mn mathvariant="bold">1</mn>')
-    '<mn>2</mn><mn>𝟏</mn>'
-    """
-    return re.sub(r'<mn mathvariant="bold">(\d+)</mn>', lambda m: f"<mn>{m.group(1).translate(BOLD_DIGITS)}</mn>", markup)
-
-
 def _steps(d, query: Query) -> tuple:
     """(steps, note): the derivation in every format, or None and why not."""
     if d.kind != "gradient":
@@ -207,9 +185,9 @@ def _steps(d, query: Query) -> tuple:
         return None, "steps derive the plain gradient: leave out symmetric and assume to see them"
     dv = d.derivation
     page = render(dv, "html")
-    tables = re.findall(r'<table class="derivation">.*?</table>', page, re.S)
+    tables = re.findall(r'<table class="derivation".*?</table>', page, re.S)
     return {"text": render(dv, "text"), "latex": render(dv, "latex"), "markdown": render(dv, "markdown"),
-            "html": bold_digits("\n".join(tables))}, None
+            "html": "\n".join(tables)}, None
 
 
 def _variables(derivatives: list, query: Query) -> list:
@@ -253,7 +231,7 @@ def check(query: Query) -> dict:
                                f"shapes.{name}", type="LimitError")
     wrt, _ = _wrt(query)
     kind = CHECK_KIND[query.kind]
-    extra = dict(symmetric=query.symmetric, assume=query.assume) if kind == "derive" else {}
+    extra = dict(symmetric=query.symmetric, assume=query.assume)
     if query.direction:
         extra["direction"] = query.direction
     reports = []
