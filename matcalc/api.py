@@ -28,7 +28,8 @@ def _name(typed: Expr, result: Expr, found: dict) -> list:
 @deep
 def derive(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assume=(),
            layout: str = "numerator") -> Derivative:
-    """df/dwrt in closed form: the gradient for scalar f, the Jacobian for vector f and x.
+    """df/dwrt in closed form: the gradient for scalar f (wrt's shape), else the Jacobian
+    ∂vec(f)/∂vec(wrt)ᵀ, size(f) × size(wrt), vec stacking columns (docs/kronecker.md).
 
     shapes: name -> () scalar, (n,) column vector, (m, n) matrix; dimensions may be
     names; what is not declared is inferred.
@@ -42,15 +43,10 @@ def derive(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assume
     typed, x, found = _prepare(f, wrt, shapes, symmetric=symmetric)
     if typed.shape == (1, 1):
         result, kind = gradient(typed, x), "gradient"
-    elif 1 in typed.shape and 1 in x.shape:
-        result, kind = jacobian(simplify(typed), x), "jacobian"   # diag(x)@a is x*a: vector steps only
+    else:
+        result, kind = jacobian(simplify(typed), x, tidy=simplify), "jacobian"
         if layout == "denominator":
             result = result.T
-    else:
-        raise UnsupportedError(
-            f"f is {show_shape(typed.shape)}, not a scalar, and {wrt} is {show_shape(x.shape)}: "
-            f"differentiate a scalar such as sum(f), tr(f) or norm(f)^2; Jacobians need a vector f "
-            f"and a vector {wrt}; for second derivatives use hessian (vector {wrt}) or hvp (matrix {wrt})")
     sym = [var(name, found[name]) for name in symmetric if name in found]
     for s in sym:
         if s.shape[0] != s.shape[1]:
@@ -90,13 +86,13 @@ def _apply_facts(result: Expr, assume, found: dict) -> Expr:
 
 @deep
 def hessian(f: str, wrt: str, shapes: dict | None = None) -> Derivative:
-    """The Hessian of scalar f with respect to a vector (n x n), in closed form."""
-    typed, x, found = _prepare(f, wrt, shapes, vector=True)
-    if typed.shape != (1, 1) or 1 not in x.shape:
-        raise UnsupportedError(f"a Hessian needs a scalar f and a vector variable; "
-                               f"for a matrix {wrt} use hvp(f, {wrt}, V)")
+    """The Hessian of scalar f in closed form: ∂vec(∇f)/∂vec(wrt)ᵀ, (pq)×(pq) for wrt p×q (n×n for a vector)."""
+    typed, x, found = _prepare(f, wrt, shapes)
+    if typed.shape != (1, 1):
+        raise UnsupportedError(f"a Hessian needs a scalar f, and f is {show_shape(typed.shape)}; "
+                               f"differentiate sum(f), tr(f) or norm(f)^2, or take derive(f, {wrt}) for a Jacobian")
     g = simplify(gradient(typed, x))
-    result = simplify(jacobian(g, x))
+    result = simplify(jacobian(g, x, tidy=simplify))
     return Derivative(typed, wrt, result, "hessian", found, names=_name(typed, result, found))
 
 

@@ -6,6 +6,7 @@ the domain of every operator a variable feeds (positive under log, SPD under log
 """
 from __future__ import annotations
 
+from ..ir.dims import dim_names, resolve_dim
 from ..ir.expr import Expr, walk
 from ..ir.operator import REGISTRY
 
@@ -20,11 +21,11 @@ def concrete_sizes(shapes: dict) -> dict:
     """Give each symbolic dimension a distinct small size (so a missing transpose shows)."""
     symbols = []
     for shape in shapes.values():
-        symbols += [d for d in shape if isinstance(d, str) and d not in symbols]
+        symbols += [n for d in shape for n in dim_names(d) if n not in symbols]
     taken = {d for shape in shapes.values() for d in shape if isinstance(d, int)}
     pool = [s for s in SIZES if s not in taken] + [s for s in SIZES if s in taken]
     size = dict(zip(symbols, pool))
-    return {name: tuple(size.get(d, d) for d in shape) for name, shape in shapes.items()}
+    return {name: tuple(resolve_dim(d, size.__getitem__) for d in shape) for name, shape in shapes.items()}
 
 
 def _node_domains(node: Expr) -> tuple:

@@ -25,6 +25,7 @@ from ..ir.dims import SCALAR
 from ..ir.expr import Expr, call, const, dim, eye, is_zero, ones, zeros
 from ..ir.operator import REGISTRY
 from ..ops import diagonal_vector, is_diagonal_matrix
+from .kron import KRON_RULES
 from .normal import (becomes_structured, build_monomial, chain_factors, chain_product, dag_size, is_symmetric,
                      matmul_chain, monomial, natural_shape, sum_of, terms_of)
 
@@ -220,9 +221,9 @@ def diagonal_matmul(node: Expr) -> Optional[Expr]:
     if len(node.args) != 2:
         return None
     a, b = node.args
-    if is_diagonal_matrix(a):
+    if is_diagonal_matrix(a) and a.args[0].op != "vec":   # diag(vec(A))@J stays: the vec-Jacobian of A ⊙ X
         return diagonal_vector(a) * b
-    if is_diagonal_matrix(b):
+    if is_diagonal_matrix(b) and b.args[0].op != "vec":
         return a * diagonal_vector(b).T
     if a.op == "ones" and b.op == "ones":
         return dim(a.shape[1]) * ones(node.shape)
@@ -360,6 +361,8 @@ RULES: dict[str, list] = {
     "log": [("log of exp", _inverse_pair("log", "exp"))],
     "exp": [("exp of log", _inverse_pair("exp", "log"))],
 }
+for _op, _rules in KRON_RULES.items():     # the vec/Kronecker algebra (kron.py)
+    RULES.setdefault(_op, []).extend(_rules)
 
 
 def simplify(root: Expr, fired: Optional[Counter] = None, memo: Optional[dict] = None) -> Expr:
