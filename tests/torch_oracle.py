@@ -239,7 +239,7 @@ def _eval(node, env):
                 raise ValueError(f"{name} takes {arity} arguments")
             return make(*[_int_arg(a) for a in args])
         if name == "kron" and len(args) == 2:
-            return torch.kron(_eval(args[0], env), _eval(args[1], env))
+            return torch.kron(_eval(args[0], env).contiguous(), _eval(args[1], env).contiguous())
         if name == "unvec" and len(args) == 3:
             return _unvec(_eval(args[0], env), _int_arg(args[1]), _int_arg(args[2]))
         if name in _AXIS_REDUCTIONS and len(args) == 2:

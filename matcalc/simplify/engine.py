@@ -54,6 +54,8 @@ def simplify(root: Expr, fired: Optional[Counter] = None) -> Expr:
             continue
         args = _gather(node, inner, key) if node.op in FAMILY else [_done(a, key) for a in node.args]
         built = _normal(node, args)
+        # the normal form may wrap a new node (2*(A@B) from a chain with a 2 inside): reduce it too
+        built = _reduce_inside(built, weight(built), key, fired)
         _store(node, _reduce(built, key, fired), key)
     return _done(root, key)
 

@@ -156,6 +156,21 @@ def summed_blocks(node: Expr) -> Optional[Expr]:
     return None
 
 
+def _diagonal_times_ones(left: Expr, right: Expr):
+    # diag(v)@ones(n, 1) -> v ; ones(1, n)@diag(v) -> v' : the row sums of a diagonal matrix
+    if left.op == "diag" and 1 in left.args[0].shape and right.op == "ones" and right.shape[1] == 1:
+        v = left.args[0]
+        return [v if v.shape[1] == 1 else make_transpose(v)]
+    if right.op == "diag" and 1 in right.args[0].shape and left.op == "ones" and left.shape[0] == 1:
+        v = right.args[0]
+        return [v if v.shape[0] == 1 else make_transpose(v)]
+    return None
+
+
+def diagonal_times_ones(node: Expr) -> Optional[Expr]:
+    return _rewrite_pairs(node, _diagonal_times_ones)
+
+
 # ------------------------------------------------------------------------------- diag
 def _outer(e: Expr):
     """(u, w) for u@w' with u and w columns, else None."""
@@ -222,6 +237,7 @@ KRON_RULES = [
      {"A": (2, 3), "B": (2, 3)}),
     ("summed diagonal blocks", "matmul", summed_blocks, "kron(eye(3), ones(1, 2))@diag(vec(A))@kron(eye(3), ones(2, 1))",
      {"A": (2, 3)}),
+    ("diagonal matrix times ones", "matmul", diagonal_times_ones, "diag(vec(A))@ones(6, 1)@r", {"A": (2, 3), "r": (1, 4)}),
     ("diagonal of an outer product", "diag", diagonal_of_outer, "diag(u@w' + A)",
      {"u": (3,), "w": (3,), "A": (3, 3)}),
     ("vec of a vector, an unvec or ones", "vec", vec_rule, "vec(r)", {"r": (1, 4)}),

@@ -307,6 +307,8 @@ def make_linear(op: str, arg: Expr, attr) -> Expr:
 def make_bilinear(op: str, args: tuple, attr) -> Expr:
     """A map linear in each of two arguments (kron): both coefficients move outside, so that
     kron(2*A, -B) and -2*kron(A, B) are one normal form."""
+    if any(a.shape == SCALAR for a in args):
+        return make_product(list(args))                  # kron(s, A) = s*A
     splits = [split(a) for a in args]
     if any(rest is None for _, rest in splits) or all(c == 1 for c, _ in splits):
         return Expr(op, tuple(args), attr)

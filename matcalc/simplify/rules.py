@@ -99,11 +99,11 @@ def _inverse_pair(a: Expr, b: Expr) -> bool:
 
 def diagonal_at_an_end(node: Expr) -> Optional[Expr]:
     # diag(v)@M -> v*M ; M@diag(v) -> M*v' : a diagonal matrix at an end of a chain scales rows or columns
-    # (diag(vec(A)) stays: it is the vec-Jacobian of A ⊙ X, as the textbook writes it)
+    # (diag(vec(A))@M stays when M is a matrix: the vec-Jacobian of A ⊙ X, as the textbook writes it)
     first, last = node.args[0], node.args[-1]
-    if is_diagonal_matrix(first) and first.args[0].op != "vec":
+    if is_diagonal_matrix(first) and (first.args[0].op != "vec" or 1 in node.shape):
         return make_product([diagonal_vector(first), make_chain(list(node.args[1:]))], node.shape)
-    if is_diagonal_matrix(last) and last.args[0].op != "vec":
+    if is_diagonal_matrix(last) and (last.args[0].op != "vec" or 1 in node.shape):
         return make_product([make_chain(list(node.args[:-1])), make_transpose(diagonal_vector(last))], node.shape)
     return None
 

@@ -59,10 +59,33 @@ def _symmetric(e: Expr, declared: frozenset) -> bool:
         k = len(chain)
         mirrored = all(_mirror(chain[i], chain[k - 1 - i]) for i in range(k // 2))
         return mirrored and (k % 2 == 0 or is_symmetric(chain[k // 2]))
+    if e.op == "add":
+        return _closed_under_transpose(e.args)
     record = REGISTRY.get(e.op)
     if e.op in ("inv", "kron") or (record is not None and record.elementwise):
         return all(is_symmetric(a) for a in e.args)
     return False
+
+
+def _coefficient(term: Expr):
+    """(c, rest) of a normal-form term c*rest."""
+    if term.op == "mul" and term.args[0].op == "const":
+        rest = term.args[1:]
+        return term.args[0].value, rest[0] if len(rest) == 1 else Expr("mul", rest)
+    return 1.0, term
+
+
+def _closed_under_transpose(terms) -> bool:
+    """A sum whose terms are symmetric or come in pairs c*A + c*A' (A + A' is symmetric)."""
+    split = [_coefficient(t) for t in terms]
+    present = set(split)
+    for c, rest in split:
+        if is_symmetric(rest):
+            continue
+        mirrored = rest.args[0] if rest.op == "transpose" else Expr("transpose", (rest,))
+        if (c, mirrored) not in present:
+            return False
+    return True
 
 
 def _chain(e: Expr) -> list:
