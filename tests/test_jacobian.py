@@ -155,3 +155,20 @@ def test_textbook_form(api, f, wrt, shapes, text):
         assert d.text() == text
     else:
         assert d.text().split(" = ", 1)[1] == text
+
+
+@pytest.mark.parametrize("f, wrt, shapes, kind", [
+    ("A@X@B", "X", {"A": (2, 3), "X": (3, 4), "B": (4, 5)}, "derive"),
+    ("X'", "X", {"X": ("m", "n")}, "derive"),
+    ("norm(sigmoid(X@W1 + b1)@W2 + b2 - Y)^2", "W1",
+     {"X": ("n", "d"), "W1": ("d", "h"), "b1": (1, "h"), "W2": ("h", "k"), "b2": (1, "k"), "Y": ("n", "k")}, "hessian"),
+])
+def test_check_compares_in_vec_order(f, wrt, shapes, kind):
+    """matcalc.check (and --check) reads autograd's Jacobian and Hessian in the column-major vec order."""
+    assert matcalc.check(f, wrt, shapes, kind=kind).ok
+
+
+def test_a_fixed_dimension_of_f_stays_when_shapes_are_inferred():
+    """Undeclared shapes make f 1×1 only where its dimensions are free: A@x with A 3×4 is a Jacobian."""
+    d = matcalc.derive("A@x", "x", {"A": (3, 4)})
+    assert d.kind == "jacobian" and d.result.shape == (3, 4)

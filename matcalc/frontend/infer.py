@@ -191,9 +191,10 @@ class _Inference:
         except ShapeClash as clash:
             raise ShapeError(f"{clash}\n{root.where()}") from None
         out = shapes[id(root)]
-        if scalar_result and any(isinstance(self.u.resolve(d), DimVar) for d in out):
+        if scalar_result:       # a dimension of f left free is 1; one that is fixed stays (a Jacobian)
             for d in out:
-                self.require(d, 1, root, f"f must be a scalar, but it is {self.show(out)}")
+                if isinstance(self.u.resolve(d), DimVar):
+                    self.require(d, 1, root, f"f must be a scalar, but it is {self.show(out)}")
         for name in columns:
             if name in self.found and name not in self.declared:
                 self.require(self.found[name][1], 1, root, f"{name} must be a vector, but it is "
