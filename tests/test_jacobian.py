@@ -172,3 +172,64 @@ def test_a_fixed_dimension_of_f_stays_when_shapes_are_inferred():
     """Undeclared shapes make f 1×1 only where its dimensions are free: A@x with A 3×4 is a Jacobian."""
     d = matcalc.derive("A@x", "x", {"A": (3, 4)})
     assert d.kind == "jacobian" and d.result.shape == (3, 4)
+
+
+# Random functions of X (3×4) through matrix-valued intermediates: products, transposes, inverses,
+# elementwise functions, sums over an axis, traces; seeded, so CI draws the same ones every run.
+_N, _M = 3, 4
+_SHAPES = {"X": (_N, _M), "A": (_N, _N), "B": (_M, _N), "C": (_N, _M), "b": (_M,), "c": (_N,)}
+_LEAVES = {(_N, _M): ["X", "C", "X*C", "ones(3, 1)@b'"], (_N, _N): ["X@X'", "A", "X@B"], (_M, _M): ["X'@X", "B@X"],
+           (_M, _N): ["X'", "B"], (_N, 1): ["X@b", "c"], (_M, 1): ["X'@c", "b"], (1, 1): ["sum(X)", "c'@X@b"],
+           (1, _M): ["sum(X, 0)", "b'"]}
+
+
+def _random_function(shape, depth, rng):
+    rows, cols = shape
+    leaves = _LEAVES.get(shape, [])
+    if depth == 0 or rng.random() < 0.2:
+        using_x = [leaf for leaf in leaves if "X" in leaf] or leaves
+        return f"({rng.choice(using_x)})" if using_x else None
+    kind = rng.randrange(7)
+    if kind == 0:
+        a = _random_function(shape, depth - 1, rng)
+        return a and f"{rng.choice(['exp', 'sigmoid', 'tanh', 'sin', 'softplus'])}({a})"
+    if kind == 1:
+        a, b = _random_function(shape, depth - 1, rng), _random_function(shape, depth - 1, rng)
+        return a and b and f"({a} {rng.choice('+-*')} {b})"
+    if kind == 2:
+        inner = rng.choice([_N, _M])
+        a, b = _random_function((rows, inner), depth - 1, rng), _random_function((inner, cols), depth - 1, rng)
+        return a and b and f"({a})@({b})"
+    if kind == 3:
+        a = _random_function((cols, rows), depth - 1, rng)
+        return a and f"({a})'"
+    if kind == 4 and rows == cols == _N:
+        a = _random_function((_N, _N), depth - 1, rng)
+        return a and f"inv({a}@({a})' + eye(3))"
+    if kind == 5 and rows == 1 and cols != 1:
+        a = _random_function((rng.choice([_N, _M]), cols), depth - 1, rng)
+        return a and f"sum({a}, 0)"
+    if kind == 6 and shape == (1, 1):
+        a = _random_function((_N, _N), depth - 1, rng)
+        return a and f"tr({a})"
+    return _random_function(shape, depth - 1, rng)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_matrix_jacobian_and_hessian_match_autograd(seed):
+    import random
+    rng = random.Random(seed)
+    F = None
+    while not F or "X" not in F:
+        F = _random_function(rng.choice([(_N, _M), (_N, _N), (_M, 1), (1, _M)]), 3, rng)
+    f = None
+    while not f or "X" not in f:
+        f = _random_function((1, 1), 4, rng)
+    for kind, fn in (("jacobian", F), ("hessian", f)):
+        shapes = {k: v for k, v in _SHAPES.items() if k in fn}
+        _check(kind, fn, "X", shapes, seed, None)
+
+
+def test_kron_of_a_transposed_vector_evaluates_under_autograd():
+    """kron's torch implementation takes any strides (torch.kron refuses a transposed column's)."""
+    assert matcalc.check("sum(kron(exp(x)', X)^2)", "X", {"x": (3,), "X": (2, 4)}).ok

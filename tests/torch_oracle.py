@@ -239,7 +239,8 @@ def _eval(node, env):
                 raise ValueError(f"{name} takes {arity} arguments")
             return make(*[_int_arg(a) for a in args])
         if name == "kron" and len(args) == 2:
-            return torch.kron(_eval(args[0], env).contiguous(), _eval(args[1], env).contiguous())
+            a, b = _eval(args[0], env), _eval(args[1], env)   # [a_ij b] blocks (torch.kron trips on some strides)
+            return (a[:, None, :, None] * b[None, :, None, :]).reshape(a.shape[0] * b.shape[0], a.shape[1] * b.shape[1])
         if name == "unvec" and len(args) == 3:
             return _unvec(_eval(args[0], env), _int_arg(args[1]), _int_arg(args[2]))
         if name in _AXIS_REDUCTIONS and len(args) == 2:

@@ -105,6 +105,12 @@ def _kron_vec_jacobian(y: Expr, i: int, J: Expr) -> Expr:
     return shuffle @ factor @ J
 
 
+def _np_kron(B, a, b):
+    """The blocks a_ij b by broadcasting: the same in NumPy, torch and JAX (torch.kron fails on a
+    transposed vector's strides under autograd)."""
+    return (a[:, None, :, None] * b[None, :, None, :]).reshape(a.shape[0] * b.shape[0], a.shape[1] * b.shape[1])
+
+
 def _kron_form(symbol: str, paren):
     def form(p, e):
         parts = []
@@ -119,7 +125,7 @@ register(Operator(
     "kron", "Kronecker product", "Kronecker product: the block matrix [A_ij B]", arity=2, spellings=("kron",),
     syntax="kron(A, B)", shape_rule=_kron_shape, shape_doc="m×n, p×q → mp×nq", linear=True,
     trace_form="inner product", jvp=lambda y, i, t: kron(t, y.args[1]) if i == 0 else kron(y.args[0], t),
-    vjp=_kron_vjp, vec_jacobian=_kron_vec_jacobian, numpy=lambda B, a, b: B.xp.kron(a, b),
+    vjp=_kron_vjp, vec_jacobian=_kron_vec_jacobian, numpy=_np_kron,
     text="kron", unicode=_kron_form("⊗", lambda s: f"({s})"),
     latex=_kron_form(r"\otimes", lambda s: rf"\left({s}\right)"), precedence=ATOM))
 
