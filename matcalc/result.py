@@ -11,15 +11,29 @@ import functools
 from dataclasses import dataclass, field
 
 from .derivations import Derivation, derivation_of, html_table, latex_aligned, vec_derivation_of
-from .diff import gradient
 from .derivations.printers import plain_symbol
+from .diff import gradient
 from .errors import UnsupportedError
 from .ir.expr import Expr, deep, var
 from .numerics.evaluate import evaluate
-from .printing import latex_name, to_latex, to_text
+from .printing import inlining_growth, latex_name, to_latex, to_program, to_text
 from .simplify import simplify
 
 __all__ = ["Derivative"]
+
+INLINING_LIMIT = 2.0   # str(d) keeps a shared intermediate inline until that doubles its length
+INLINE_BRACKETS = 64   # ... and until brackets nest deeper than this
+
+
+def bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+            deepest = max(depth, deepest)
+        elif ch == ")":
+            depth -= 1
+    return deepest
 
 
 @dataclass(frozen=True)
@@ -40,7 +54,15 @@ class Derivative:
 
     @deep
     def __str__(self) -> str:
-        return to_text(self.result)
+        """The result in the input language: one expression, or a program `H = ...; ...` once
+        writing the shared intermediates out in full would make it INLINING_LIMIT times longer."""
+        named = self._named()
+        if named and inlining_growth(self.result, named) > INLINING_LIMIT:
+            return to_program(self.result, self.names)
+        inline = to_text(self.result)
+        if named and bracket_depth(inline) > INLINE_BRACKETS:
+            return to_program(self.result, self.names)
+        return inline
 
     @deep
     def text(self) -> str:

@@ -17,7 +17,7 @@ RTOL, ATOL = 1e-6, 1e-8
 _TOKEN = re.compile(r"""
     (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>\*\*|\.T(?![A-Za-z0-9_])|[-+*/@^'(),])
+  | (?P<op>\*\*|\.T(?![A-Za-z0-9_])|[-+*/@^'(),=;])
   | (?P<space>\s+)
 """, re.VERBOSE)
 
@@ -65,7 +65,17 @@ class _Parser:
         return tok
 
     def parse(self):
-        node = self.sum()
+        """A program: `name = sum` definitions (each name replaced by its tree), then a sum."""
+        defined = {}
+        while self.i + 1 < len(self.toks) and self.peek()[0] == "name" and self.toks[self.i + 1] == ("op", "="):
+            name = self.take()[1]
+            self.take("=")
+            defined[name] = _substitute(self.sum(), defined)
+            while self.at(";"):
+                self.take(";")
+        node = _substitute(self.sum(), defined)
+        while self.at(";"):
+            self.take(";")
         if self.i != len(self.toks):
             raise OracleSyntaxError(f"unexpected {self.peek()[1]!r}")
         return node
@@ -125,6 +135,16 @@ class _Parser:
             self.take(")")
             return node
         raise OracleSyntaxError(f"unexpected {val!r}")
+
+
+def _substitute(node, defined: dict):
+    if isinstance(node, list):
+        return [_substitute(part, defined) for part in node]
+    if not defined or not isinstance(node, tuple):
+        return node
+    if node[0] == "var" and node[1] in defined:
+        return defined[node[1]]
+    return tuple(_substitute(part, defined) if isinstance(part, (tuple, list)) else part for part in node)
 
 
 def parse(text: str):

@@ -256,12 +256,14 @@ class _Inference:
 
 
 def _postorder(root: Syntax):
-    out, stack = [], [(root, False)]
+    """Each node once, arguments first (a program's definitions are shared nodes)."""
+    out, seen, stack = [], set(), [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             out.append(node)
-        else:
+        elif id(node) not in seen:
+            seen.add(id(node))
             stack.append((node, True))
             stack.extend((a, False) for a in reversed(node.args))
     return out

@@ -1,13 +1,18 @@
 """Text to syntax tree, with the grammar in matcalc.lark and function names from the registry.
 
-The tree keeps source positions so that later errors can point at the text:
+The tree keeps source positions so that later errors can point at the text.
+A program's definitions are substituted where their names are used, so that
+the result is one expression whose shared parts are shared nodes (a DAG):
 
 >>> parse("X@W + b").op
 'add'
+>>> tree = parse("R = X@W - b; R*R")
+>>> tree.args[0] is tree.args[1]
+True
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import lark
 
@@ -16,8 +21,8 @@ from ..ir.dims import dim_product
 from ..ir.operator import lookup_function, function_names
 from .tables import load_parser
 
-MAX_LENGTH = 20_000     # characters
-MAX_DEPTH = 2_000       # levels of nesting: brackets, calls, unary operators, powers
+MAX_LENGTH = 100_000    # characters: matcalc's own output for a 1024-layer net reads back (46k); parsing takes ~1 s
+MAX_DEPTH = 2_000       # levels of nesting: of brackets, and of unbracketed unary minus, powers, transposes
 MAX_DIMENSION = 10 ** 9  # a dimension written as a number (eye(1e999) is refused here, not in numpy)
 
 
@@ -37,7 +42,7 @@ class Syntax:
 
 
 def parse(text: str) -> Syntax:
-    """Parse one expression; raises ParseError (with line, column and caret) or LimitError."""
+    """Parse an expression or a program; raises ParseError (with line, column and caret) or LimitError."""
     if not isinstance(text, str):
         raise ParseError(f"expected the expression as a string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -78,14 +83,14 @@ def _check_brackets(text: str) -> None:
         raise LimitError(f"expression nested deeper than {MAX_DEPTH} levels (parentheses {deepest} deep)")
 
 
-# A chain a + b - c is one level of nesting, not one per operator: a left operand
-# continuing its parent's chain of the same precedence adds no depth.
-_CHAINS = ({"add", "sub"}, {"matmul", "mul", "div"})
+# Depth counts what a reader sees as nesting.  Brackets (calls included) are counted
+# by _check_brackets; the tree adds only operators that nest without brackets:
+# - - x, x^x^x, x''.  A chain a + b - c or tanh(A)@W is no deeper than its operands.
+_UNBRACKETED = frozenset({"neg", "pow", "transpose"})
 
 
-def _continues_chain(parent: str, child_index: int, child) -> bool:
-    return (child_index == 0 and isinstance(child, lark.Tree)
-            and any(parent in level and child.data in level for level in _CHAINS))
+def _nests(child) -> bool:
+    return isinstance(child, lark.Tree) and child.data in _UNBRACKETED
 
 
 def _to_syntax(tree, text: str) -> Syntax:
@@ -95,14 +100,14 @@ def _to_syntax(tree, text: str) -> Syntax:
     while stack:
         node, depth, expanded = stack.pop()
         if depth > MAX_DEPTH:
-            raise LimitError(f"expression nested deeper than {MAX_DEPTH} levels")
+            raise LimitError(f"expression nested deeper than {MAX_DEPTH} levels (of unary minus, powers "
+                             f"or transposes without brackets)")
         if isinstance(node, lark.Token):
             done[id(node)] = _token(node, text)
             continue
         if not expanded:
             stack.append((node, depth, True))
-            stack.extend((c, depth + (not _continues_chain(node.data, k, c)), False)
-                         for k, c in enumerate(node.children) if c is not None)
+            stack.extend((c, depth + _nests(c), False) for c in node.children if c is not None)
             continue
         kids = [done.pop(id(c)) for c in node.children if c is not None]
         done[id(node)] = _node(node, kids, text)
@@ -128,6 +133,10 @@ def _node(tree: lark.Tree, kids: list, text: str) -> Syntax:
         return Syntax("pow", (kids[0], kids[2]), **span)
     if rule == "call":
         return _call(kids[0], kids[1:], span)
+    if rule == "definition":
+        return _definition(kids[0], kids[1], span)
+    if rule == "program":
+        return _program(kids)
     return Syntax(str(rule), tuple(kids), **span)
 
 
@@ -172,3 +181,48 @@ def _parameter(arg: Syntax, param, fname: str):
         return int(arg.attr)
     choices = ", ".join(str(c) for c in param.choices)
     raise ParseError(f"the {param.name} of {fname} is one of {choices}: {param.doc}\n{arg.where()}")
+
+
+def _definition(name: Syntax, body: Syntax, span: dict) -> Syntax:
+    if lookup_function(name.attr) is not None:
+        raise ParseError(f"`{name.attr}` is a function and cannot be defined as a value\n"
+                         f"{caret(span['text'], name.start, name.end)}")
+    return Syntax("define", (body,), name.attr, name.start, name.end, span["text"])
+
+
+def _program(statements: list) -> Syntax:
+    """The last statement with every defined name replaced by its definition (shared, not copied)."""
+    *definitions, result = statements
+    defined = {}
+    for d in definitions:
+        if d.attr in defined:
+            raise ParseError(f"`{d.attr}` is defined twice\n{d.where()}")
+        defined[d.attr] = d
+    values: dict[str, Syntax] = {}
+    for d in definitions:
+        values[d.attr] = _substitute(d.args[0], values, defined)
+    return _substitute(result, values, defined)
+
+
+def _substitute(root: Syntax, values: dict, defined: dict) -> Syntax:
+    """root with names in `values` replaced; a name defined later (or by itself) is refused."""
+    if not values and not defined:
+        return root
+    done: dict[int, Syntax] = {}
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in done:
+            continue
+        if node.op == "var" and node.attr in defined:
+            if node.attr not in values:
+                raise ParseError(f"`{node.attr}` is used before its definition\n{node.where()}")
+            done[id(node)] = values[node.attr]
+        elif not expanded and node.args:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if id(a) not in done)
+        else:
+            args = tuple(done[id(a)] for a in node.args)
+            same = all(a is b for a, b in zip(args, node.args))
+            done[id(node)] = node if same else replace(node, args=args)
+    return done[id(root)]

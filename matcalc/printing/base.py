@@ -39,6 +39,21 @@ def precedence(e: Expr, style: str = "text") -> int:
     return ATOM if record is None else record.precedence
 
 
+def shared_nodes(root: Expr, names=()) -> set:
+    """Nodes with more than one parent under root, not looking inside named ones: those worth a memo."""
+    seen_once, shared, stack = set(), set(), [root]
+    while stack:
+        node = stack.pop()
+        for a in node.args:
+            if a in seen_once:
+                shared.add(a)
+            else:
+                seen_once.add(a)
+                if a not in names:
+                    stack.append(a)
+    return shared
+
+
 def format_number(v: float) -> str:
     if float(v).is_integer() and abs(v) < 1e15:
         return str(int(v))
@@ -53,17 +68,25 @@ class Printer:
 
     def __init__(self, names: Optional[dict] = None):
         self.names = names or {}
-        self.memo: dict = {}
+        self.memo: dict = {}        # strings of shared nodes only: a tree's partial strings are not kept
+        self.shared: set = set()
+        self.roots: set = set()
 
     def doprint(self, e: Expr, top: bool = True) -> str:
         if not top and e in self.names:
             return self.name(self.names[e])
+        if top and e not in self.roots:
+            self.roots.add(e)
+            self.shared |= shared_nodes(e, self.names)
         key = (e, top)
-        if key not in self.memo:
+        text = self.memo.get(key)
+        if text is None:
             view = shown(e, self.style)
             method = getattr(self, f"print_{view.op}", None)
-            self.memo[key] = method(view) if method is not None else self.print_from_record(view)
-        return self.memo[key]
+            text = method(view) if method is not None else self.print_from_record(view)
+            if e in self.shared:
+                self.memo[key] = text
+        return text
 
     def sub(self, e: Expr) -> str:
         return self.doprint(e, top=False)

@@ -226,7 +226,7 @@ def make_pow(base: Expr, p: Expr) -> Expr:
         inner = base.args[1].value
         if float(q).is_integer() or not float(inner).is_integer() or inner % 2 == 1:
             return make_pow(base.args[0], const(inner * q))    # (x^2)^0.5 is |x|, so it stays
-    if base.op == "mul" and float(q).is_integer():
+    if base.op == "mul" and float(q).is_integer() and len(base.args) <= FLATTEN_LIMIT:
         return make_product([make_pow(f, p) for f in base.args])
     return Expr("pow", (base, p))
 

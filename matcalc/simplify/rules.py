@@ -191,11 +191,23 @@ def distribute(node: Expr) -> Optional[Expr]:
         if p != 1 or s.op != "add":
             continue
         others = items[:k] + items[k + 1:]
-        if not others:
+        if not others or not _may_merge(others, s):
             return None
         return make_sum([make_product([const(c), term] + [make_pow(b, const(q)) for b, q in others], node.shape)
                          for term in s.args], node.shape)
     return None
+
+
+def _may_merge(factors: list, total: Expr) -> bool:
+    """Could multiplying `factors` into the terms of `total` cancel or merge anything?  Only if a
+    term shares a base with them, or holds structure a product folds (eye, diag, ones, an outer
+    product); otherwise the expansion is heavier for sure and is not built."""
+    bases = {b for b, _ in factors}
+    for t in total.args:
+        for b, _ in _items(t)[1]:
+            if b in bases or b.op in ("eye", "diag", "ones") or (b.op == "matmul" and b.args[0].shape[1] == 1):
+                return True
+    return False
 
 
 def coefficient_into_sum(node: Expr) -> Optional[Expr]:
