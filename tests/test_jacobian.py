@@ -144,6 +144,7 @@ TEXTBOOK = [
     ("hessian", "norm(X@W - Y)^2", "W", {"X": ("n", "d"), "W": ("d", "k"), "Y": ("n", "k")},
      "2*kron(eye(k), X'@X)"),
     ("hessian", "logdet(X)", "X", {"X": ("n", "n")}, "-kron(inv(X), inv(X)')@commutation(n, n)"),
+    ("hessian", "sum(exp(x*ones(3, 2)))", "x", {"x": (3,)}, "2*diag(exp(x))"),
 ]
 
 
