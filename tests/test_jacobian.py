@@ -141,6 +141,7 @@ TEXTBOOK = [
     ("derive", "sigmoid(X@W)", "W", {"X": ("n", "d"), "W": ("d", "h")},
      "H = sigmoid(X@W)\ndf/dW = diag(vec(H*(1 - H)))@kron(eye(h), X)"),
     ("derive", "diag(x@x')", "x", {"x": ("n",)}, "2*diag(x)"),
+    ("derive", "(X*x')@c", "x", {"X": ("m", "n"), "x": ("n",), "c": ("n",)}, "X@diag(c)"),
     ("hessian", "norm(X@W - Y)^2", "W", {"X": ("n", "d"), "W": ("d", "k"), "Y": ("n", "k")},
      "2*kron(eye(k), X'@X)"),
     ("hessian", "logdet(X)", "X", {"X": ("n", "n")}, "-kron(inv(X), inv(X)')@commutation(n, n)"),

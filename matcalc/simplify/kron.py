@@ -171,6 +171,21 @@ def diagonal_times_ones(node: Expr) -> Optional[Expr]:
     return _rewrite_pairs(node, _diagonal_times_ones)
 
 
+def _row_scaling(left: Expr, right: Expr):
+    # (A*r)@B -> A@(r'*B) for a row r scaling A's columns: A diag(r) B, so that a differential
+    # dx' inside r reaches the vector side ((X*dx')@c = X@(dx*c)); kept where it weighs less
+    if left.op == "mul" and len(left.args) == 2 and 1 not in left.shape:
+        for k, r in enumerate(left.args):
+            a = left.args[1 - k]
+            if r.shape == (1, left.shape[1]) and a.shape == left.shape:
+                return [a, make_product([make_transpose(r), right], right.shape)]
+    return None
+
+
+def row_scaling(node: Expr) -> Optional[Expr]:
+    return _rewrite_pairs(node, _row_scaling)
+
+
 # ------------------------------------------------------------------------------- diag
 def _outer(e: Expr):
     """(u, w) for u@w' with u and w columns, else None."""
@@ -238,6 +253,7 @@ KRON_RULES = [
     ("summed diagonal blocks", "matmul", summed_blocks, "kron(eye(3), ones(1, 2))@diag(vec(A))@kron(eye(3), ones(2, 1))",
      {"A": (2, 3)}),
     ("diagonal matrix times ones", "matmul", diagonal_times_ones, "diag(vec(A))@ones(6, 1)@r", {"A": (2, 3), "r": (1, 4)}),
+    ("row scaling moves into the next factor", "matmul", row_scaling, "(X*x')@c", {"X": (3, 4), "x": (4,), "c": (4,)}),
     ("diagonal of an outer product", "diag", diagonal_of_outer, "diag(u@w' + A)",
      {"u": (3,), "w": (3,), "A": (3, 3)}),
     ("vec of a vector, an unvec or ones", "vec", vec_rule, "vec(r)", {"r": (1, 4)}),
