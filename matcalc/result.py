@@ -14,6 +14,7 @@ from .derivations import Derivation, derivation_of, html_table, latex_aligned, v
 from .derivations.printers import plain_symbol
 from .diff import gradient
 from .errors import UnsupportedError
+from .frontend.parse import bracket_depth
 from .ir.expr import Expr, deep, var
 from .numerics.evaluate import evaluate
 from .printing import inlining_growth, latex_name, to_latex, to_program, to_text
@@ -23,17 +24,6 @@ __all__ = ["Derivative"]
 
 INLINING_LIMIT = 2.0   # str(d) keeps a shared intermediate inline until that doubles its length
 INLINE_BRACKETS = 64   # ... and until brackets nest deeper than this
-
-
-def bracket_depth(text: str) -> int:
-    depth = deepest = 0
-    for ch in text:
-        if ch == "(":
-            depth += 1
-            deepest = max(depth, deepest)
-        elif ch == ")":
-            depth -= 1
-    return deepest
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.frontend.parse import MAX_DEPTH, parse
+from matcalc.frontend.parse import MAX_DEPTH, bracket_depth, parse
 from tests.torch_oracle import assert_derivative_matches, random_values, torch_grad
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -88,13 +88,6 @@ def test_str_of_a_net_at_a_small_depth_matches_autograd():
 
 def test_no_definition_nests_deeper_than_a_reader_can_follow():
     d = matcalc.derive(*scaling.mlp(200))
-    deepest = max(scaling_depth(line) for line in str(d).split("; "))
+    deepest = max(bracket_depth(line) for line in str(d).split("; "))
     assert deepest <= 30 < MAX_DEPTH
 
-
-def scaling_depth(text: str) -> int:
-    depth = deepest = 0
-    for ch in text:
-        depth += (ch == "(") - (ch == ")")
-        deepest = max(deepest, depth)
-    return deepest

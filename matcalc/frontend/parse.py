@@ -70,8 +70,8 @@ def parse(text: str) -> Syntax:
     return _to_syntax(tree, text)
 
 
-def _check_brackets(text: str) -> None:
-    """Parentheses nested deeper than MAX_DEPTH are refused before parsing (Lark would recurse)."""
+def bracket_depth(text: str) -> int:
+    """How deep parentheses nest in text: bracket_depth("f(a*(b + c))") == 2."""
     depth = deepest = 0
     for ch in text:
         if ch == "(":
@@ -79,6 +79,12 @@ def _check_brackets(text: str) -> None:
             deepest = max(deepest, depth)
         elif ch == ")":
             depth -= 1
+    return deepest
+
+
+def _check_brackets(text: str) -> None:
+    """Parentheses nested deeper than MAX_DEPTH are refused before parsing (Lark would recurse)."""
+    deepest = bracket_depth(text)
     if deepest > MAX_DEPTH:
         raise LimitError(f"expression nested deeper than {MAX_DEPTH} levels (parentheses {deepest} deep)")
 

@@ -15,7 +15,8 @@ common kinds) plus its test rows; no other module needs to change.
 'sigmoid'
 """
 from . import arithmetic, elementwise, leaves, linalg, reductions, structure  # noqa: F401  (registration)
+from .arithmetic import split_coefficient
 from .builders import column
 from .linalg import diagonal_vector, is_diagonal_matrix
 
-__all__ = ["column", "diagonal_vector", "is_diagonal_matrix"]
+__all__ = ["column", "diagonal_vector", "is_diagonal_matrix", "split_coefficient"]

@@ -55,8 +55,8 @@ def _around(y: Expr, i: int, combine):
 # ------------------------------------------------------------- display
 # The simplifier writes a - b as a + (-1)*b and a/b as a*b^-1 (one sum, one product, whatever the
 # signs); these show them as a person writes them.
-def _coefficient(e: Expr):
-    """(c, the rest of e) for a product led by a number c, else (1, e)."""
+def split_coefficient(e: Expr):
+    """(c, rest) with e = c * rest: c leads a product, else 1; rest is None when e is the number c."""
     if e.op == "const":
         return e.value, None
     if e.op == "mul" and e.args[0].op == "const":
@@ -73,18 +73,18 @@ def _times(c: float, rest):
 
 def _show_sum(e: Expr, style: str):
     """a + (-2)*b shown as a - 2*b: negative terms become neg(...), which the printers write with a minus."""
-    if not any(_coefficient(t)[0] < 0 for t in e.args):
+    if not any(split_coefficient(t)[0] < 0 for t in e.args):
         return None
     shown = []
     for t in e.args:
-        c, rest = _coefficient(t)
+        c, rest = split_coefficient(t)
         shown.append(Expr("neg", (_times(-c, rest),)) if c < 0 else t)
     return Expr("add", tuple(shown))
 
 
 def _show_product(e: Expr, style: str):
     """-2*x*y^-1 shown as -(2*x/y); x/6 rather than 0.1666...*x."""
-    c, rest = _coefficient(e)
+    c, rest = split_coefficient(e)
     factors = [] if rest is None else list(rest.args if rest.op == "mul" else (rest,))
     over = [f for f in factors if f.op == "pow" and f.args[1].op == "const" and f.args[1].value < 0]
     magnitude = abs(c)

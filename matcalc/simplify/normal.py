@@ -31,7 +31,7 @@ import math
 from ..ir.dims import SCALAR
 from ..ir.expr import Expr, const, eye, is_zero, ones, zeros
 from ..ir.operator import REGISTRY
-from ..ops import column, diagonal_vector, is_diagonal_matrix
+from ..ops import column, diagonal_vector, is_diagonal_matrix, split_coefficient
 from .order import factor_key, term_key
 from .symmetry import is_symmetric
 
@@ -42,16 +42,7 @@ __all__ = ["split", "power", "make_sum", "make_product", "make_pow", "make_chain
 # --------------------------------------------------------------- analyses
 def split(e: Expr):
     """(c, rest) with e = c * rest; rest is None when e is the number c."""
-    return e.cached("split", _split)
-
-
-def _split(e: Expr):
-    if e.op == "const":
-        return e.value, None
-    if e.op == "mul" and e.args[0].op == "const":
-        rest = e.args[1:]
-        return e.args[0].value, rest[0] if len(rest) == 1 else Expr("mul", rest)
-    return 1.0, e
+    return e.cached("split", split_coefficient)
 
 
 def power(e: Expr):

@@ -18,7 +18,7 @@ import contextvars
 from ..ir.dims import SCALAR
 from ..ir.expr import Expr
 from ..ir.operator import REGISTRY
-from ..ops import is_diagonal_matrix
+from ..ops import is_diagonal_matrix, split_coefficient
 
 __all__ = ["is_symmetric", "assume_symmetric", "symmetric_variables"]
 
@@ -67,20 +67,12 @@ def _symmetric(e: Expr, declared: frozenset) -> bool:
     return False
 
 
-def _coefficient(term: Expr):
-    """(c, rest) of a normal-form term c*rest."""
-    if term.op == "mul" and term.args[0].op == "const":
-        rest = term.args[1:]
-        return term.args[0].value, rest[0] if len(rest) == 1 else Expr("mul", rest)
-    return 1.0, term
-
-
 def _closed_under_transpose(terms) -> bool:
     """A sum whose terms are symmetric or come in pairs c*A + c*A' (A + A' is symmetric)."""
-    split = [_coefficient(t) for t in terms]
+    split = [split_coefficient(t) for t in terms]
     present = set(split)
     for c, rest in split:
-        if is_symmetric(rest):
+        if rest is None or is_symmetric(rest):
             continue
         mirrored = rest.args[0] if rest.op == "transpose" else Expr("transpose", (rest,))
         if (c, mirrored) not in present:
