@@ -12,8 +12,9 @@ from .diff import differential, gradient, jacobian
 from .errors import UnsupportedError
 from .frontend import prepare as _prepare
 from .frontend import unknown_variable
-from .ir.dims import show_shape
-from .ir.expr import Expr, deep, ones, replace, var
+from .ir.dims import dim_product, show_shape
+from .ir.expr import Expr, deep, eye, ones, replace, var
+from .ops.structure import commutation
 from .printing import intermediates
 from .result import Derivative
 from .simplify import assume_symmetric, simplify
@@ -54,8 +55,12 @@ def derive(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assume
             raise UnsupportedError(f"{s.attr} is {show_shape(s.shape)}: only a square matrix can be symmetric")
     with assume_symmetric(s.attr for s in sym):
         result = simplify(result)
-        if x in sym:   # the gradient on symmetric matrices: sym(G), not the Cookbook's 2G - diag(G)
+        if x in sym and kind == "gradient":   # on symmetric matrices: sym(G), not the Cookbook's 2G - diag(G)
             result = simplify((result + result.T) / 2)
+        elif x in sym:   # the same for a Jacobian: through S = (A + A')/2, vec(dS) = (I + K) vec(dA)/2
+            n = x.shape[0]
+            symmetrize = (eye(dim_product(n, n)) + commutation(n, n)) / 2
+            result = simplify(result @ symmetrize if layout == "numerator" else symmetrize @ result)
         result = _apply_facts(result, assume, found)
     return Derivative(typed, wrt, result, kind, found, names=_name(typed, result, found))
 

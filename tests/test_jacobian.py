@@ -235,3 +235,10 @@ def test_random_matrix_jacobian_and_hessian_match_autograd(seed):
 def test_kron_of_a_transposed_vector_evaluates_under_autograd():
     """kron's torch implementation takes any strides (torch.kron refuses a transposed column's)."""
     assert matcalc.check("sum(kron(exp(x)', X)^2)", "X", {"x": (3,), "X": (2, 4)}).ok
+
+
+@pytest.mark.parametrize("f, shapes", [("S@x", {"S": (3, 3), "x": (3,)}), ("inv(S)", {"S": (4, 4)}),
+                                       ("S@A@S", {"S": (3, 3), "A": (3, 3)})])
+def test_jacobian_by_a_symmetric_matrix_is_taken_through_its_symmetrization(f, shapes):
+    """For symmetric S, J (I + K)/2: autograd of F((A + A')/2) at a symmetric A (as check() computes it)."""
+    assert matcalc.check(f, "S", shapes, symmetric=["S"]).ok
