@@ -146,6 +146,8 @@ TEXTBOOK = [
      "2*kron(eye(k), X'@X)"),
     ("hessian", "logdet(X)", "X", {"X": ("n", "n")}, "-kron(inv(X), inv(X)')@commutation(n, n)"),
     ("hessian", "sum(exp(x*ones(3, 2)))", "x", {"x": (3,)}, "2*diag(exp(x))"),
+    ("hessian", "det(X)", "X", {"X": ("n", "n")},
+     "det(X)*(vec(inv(X)')@vec(inv(X)')' - kron(inv(X), inv(X)')@commutation(n, n))"),
 ]
 
 

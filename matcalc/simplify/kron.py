@@ -6,7 +6,7 @@ contract: the engine keeps a proposal only if it weighs less).  `KRON_RULES` lis
 Neudecker, ch. 2-3), for A m×n, B p×q:
   (A ⊗ B)(C ⊗ D) = AC ⊗ BD             mixed product
   K(n, m) K(m, n) = I,  K(p, m)(A ⊗ B) = (B ⊗ A) K(q, n)   the commutation matrix moves right
-  (A ⊗ B) vec(X) = vec(B X Aᵀ),  K(m, n) vec(X) = vec(Xᵀ)
+  (A ⊗ B) vec(X) = vec(B X Aᵀ),  vec(X)ᵀ(A ⊗ B) = vec(Bᵀ X A)ᵀ,  K(m, n) vec(X) = vec(Xᵀ)
   (I ⊗ 𝟏ᵀ) diag(vec A) (I ⊗ 𝟏) = diag(𝟏ᵀA)   the diagonal blocks summed (a bias's Hessian)
 Transposes ((A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ, K(m, n)ᵀ = K(n, m)) and scalar factors of kron are the normal
 form's business (simplify.normal).
@@ -99,12 +99,17 @@ def commutation_cancels(node: Expr) -> Optional[Expr]:
 
 
 def _vec_trick(left: Expr, right: Expr):
-    # kron(A, B)@vec(X) -> vec(B@X@A') : the product without forming A ⊗ B
+    # kron(A, B)@vec(X) -> vec(B@X@A') ; vec(X)'@kron(A, B) -> vec(B'@X@A)' : without forming A ⊗ B
     if left.op == "kron" and right.op == "vec":
         a, b = left.args
         x = right.args[0]
         if x.shape == (b.shape[1], a.shape[1]):
             return [vec(make_chain([b, x, make_transpose(a)]))]
+    if left.op == "transpose" and left.args[0].op == "vec" and right.op == "kron":
+        a, b = right.args
+        x = left.args[0].args[0]
+        if x.shape == (b.shape[0], a.shape[0]):
+            return [make_transpose(vec(make_chain([make_transpose(b), x, a])))]
     return None
 
 
