@@ -147,7 +147,7 @@ TEXTBOOK = [
     ("hessian", "logdet(X)", "X", {"X": ("n", "n")}, "-kron(inv(X), inv(X)')@commutation(n, n)"),
     ("hessian", "sum(exp(x*ones(3, 2)))", "x", {"x": (3,)}, "2*diag(exp(x))"),
     ("hessian", "det(X)", "X", {"X": ("n", "n")},
-     "det(X)*(vec(inv(X)')@vec(inv(X)')' - kron(inv(X), inv(X)')@commutation(n, n))"),
+     "G = vec(inv(X)')\nd2f/dX2 = det(X)*(G@G' - kron(inv(X), inv(X)')@commutation(n, n))"),
 ]
 
 
