@@ -20,7 +20,7 @@ import sys
 import weakref
 from typing import Callable
 
-from .dims import SCALAR, ConcreteDims, Dim, Shape
+from .dims import SCALAR, ConcreteDims, Dim, Shape, dim_factors
 from .operator import REGISTRY, MissingRule
 
 __all__ = ["Expr", "var", "const", "dim", "ones", "zeros", "eye", "call", "lift", "is_zero", "is_one",
@@ -148,8 +148,15 @@ def const(value: float) -> Expr:
 
 
 def dim(d: Dim) -> Expr:
-    """A dimension used as a value: n in ones(n, 1)/n; an int dimension is just a constant."""
-    return const(d) if isinstance(d, int) else Expr("dim", (), d, SCALAR)
+    """A dimension used as a value: n in ones(n, 1)/n; an int dimension is just a constant,
+    and a product m*n the product of its factors' values."""
+    coef, factors = dim_factors(d)
+    if len(factors) == 1 and coef == 1:
+        return Expr("dim", (), factors[0], SCALAR)
+    out = const(coef)
+    for f in factors:
+        out = Expr("dim", (), f, SCALAR) if out is const(1) else out * Expr("dim", (), f, SCALAR)
+    return out
 
 
 def ones(shape: Shape) -> Expr:

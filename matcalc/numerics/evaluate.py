@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..errors import EvaluationError, LimitError, MatcalcError, ShapeError
 from ..frontend import parse, typecheck, unknown_variable
-from ..ir.dims import show_shape
+from ..ir.dims import DimProduct, dim_names, resolve_dim, show_shape
 from ..ir.expr import Expr, deep, walk
 from ..ir.operator import REGISTRY, MissingRule
 from .backends import Backend, numpy_backend
@@ -38,8 +38,12 @@ def as_matrix(name: str, value):
 
 
 def _bind_dimensions(root: Expr, values: dict) -> dict:
-    """Symbolic dimension -> size, read off the variables' values; a clash is a ShapeError."""
+    """Symbolic dimension -> size, read off the variables' values; a clash is a ShapeError.
+
+    Names are read first; a product (X declared m*n × 1) is then checked, or solved for its one unknown name.
+    """
     sizes: dict = {}
+    products = []
     for node in walk(root):
         if node.op != "var":
             continue
@@ -50,19 +54,28 @@ def _bind_dimensions(root: Expr, values: dict) -> dict:
             if isinstance(d, int):
                 if d != n:
                     raise ShapeError(f"{node.attr} is {show_shape(node.shape)} but its value is {show_shape(got)}")
+            elif isinstance(d, DimProduct):
+                products.append((d, n, node.attr))
             elif sizes.setdefault(d, n) != n:
                 raise ShapeError(f"dimension {d} is {sizes[d]} elsewhere but {n} in the value of {node.attr}")
+    for d, n, name in products:
+        unknown = sorted({f for f in dim_names(d) if f not in sizes})
+        if len(unknown) == 1:
+            known = resolve_dim(d, lambda f: 1 if f == unknown[0] else sizes[f])
+            if n % known == 0:
+                sizes[unknown[0]] = n // known
+        if any(f not in sizes for f in dim_names(d)) or resolve_dim(d, sizes.__getitem__) != n:
+            raise ShapeError(f"{name} has {show_shape(tuple(values[name].shape))} entries, which does not fit "
+                             f"dimension {d}")
     return sizes
 
 
 def _resolver(sizes: dict):
-    def resolve(d):
-        if isinstance(d, int):
-            return d
+    def size_of(d):
         if d not in sizes:
             raise ShapeError(f"cannot tell the size of dimension {d}: no variable of a known size fixes it")
         return sizes[d]
-    return resolve
+    return lambda d: resolve_dim(d, size_of)
 
 
 def run(root: Expr, values: dict, backend: Backend | None = None):
@@ -86,14 +99,16 @@ def node_values(root: Expr, values: dict, backend: Backend | None = None) -> dic
         impl = record.impl(B.name)
         if impl is None:
             raise MissingRule(f"operator `{op}` has no {B.name} implementation")
+        shape = tuple(resolve(d) for d in node.shape)
+        if shape[0] * shape[1] > MAX_ELEMENTS:   # before allocating: kron and commutation grow fast
+            raise LimitError(f"{op} of shape {show_shape(shape)} would have {shape[0] * shape[1]:,} entries; "
+                             f"evaluate allocates at most {MAX_ELEMENTS:,}")
         if record.leaf:
-            shape = tuple(resolve(d) for d in node.shape)
-            if shape[0] * shape[1] > MAX_ELEMENTS:
-                raise LimitError(f"{op}{show_shape(shape)} would have {shape[0] * shape[1]:,} entries; "
-                                 f"evaluate allocates at most {MAX_ELEMENTS:,}")
             cache[node] = impl(B, shape, node.attr, resolve)
             continue
         params = {record.params[0].name: node.attr} if record.params and node.attr is not None else {}
+        if record.dim_args:
+            params["shape"] = shape        # unvec(v, m, n): its dimensions, resolved
         try:
             cache[node] = impl(B, *(cache[a] for a in node.args), **params)
         except MatcalcError:
