@@ -13,9 +13,10 @@ from .errors import UnsupportedError, UsageError
 from .frontend import prepare as _prepare
 from .frontend import unknown_variable
 from .frontend.question import check_name
-from .ir.dims import show_shape
-from .ir.expr import Expr, deep, ones, replace, var, walk
+from .ir.dims import dim_product, show_shape
+from .ir.expr import Expr, deep, eye, ones, replace, var, walk
 from .ir.limits import stage
+from .ops.structure import commutation
 from .printing import intermediates
 from .result import Derivative
 from .simplify import assume_symmetric, simplify
@@ -32,7 +33,8 @@ def _name(typed: Expr, results: list, found: dict) -> list:
 @deep
 def derive(f: str, wrt, shapes: dict | None = None, *, symmetric=(), assume=(),
            layout: str = "numerator") -> Derivative | list[Derivative]:
-    """df/dwrt in closed form: the gradient for scalar f, the Jacobian for vector f and x.
+    """df/dwrt in closed form: the gradient for scalar f (wrt's shape), else the Jacobian
+    ∂vec(f)/∂vec(wrt)ᵀ, size(f) × size(wrt), vec stacking columns (docs/kronecker.md).
 
     wrt: a variable's name, or a list of names: then a list of Derivatives from one shared
     derivation (one reverse sweep for a scalar f; the same names for the same intermediates).
@@ -56,25 +58,23 @@ def derive(f: str, wrt, shapes: dict | None = None, *, symmetric=(), assume=(),
     if typed.shape == (1, 1):
         with stage("differentiation"):
             results, kind = gradients(typed, xs), "gradient"
-    elif 1 in typed.shape and all(1 in x.shape for x in xs):
+    else:
         with stage("differentiation"):
-            vector_f = simplify(typed)   # diag(x)@a is x*a: vector steps only
-            results, kind = {x: jacobian(vector_f, x) for x in xs}, "jacobian"
+            simple_f = simplify(typed)
+            results, kind = {x: jacobian(simple_f, x, tidy=simplify) for x in xs}, "jacobian"
         if layout == "denominator":
             results = {x: J.T for x, J in results.items()}
-    else:
-        x = next(x for x in xs if 1 not in x.shape) if 1 in typed.shape else xs[0]
-        raise UnsupportedError(
-            f"f is {show_shape(typed.shape)}, not a scalar, and {x.attr} is {show_shape(x.shape)}: "
-            f"differentiate a scalar such as sum(f), tr(f) or norm(f)^2; Jacobians need a vector f "
-            f"and a vector {x.attr}; for second derivatives use hessian (vector {x.attr}) or hvp (matrix {x.attr})")
     sym = _symmetric_variables(symmetric, found)
     with assume_symmetric(s.attr for s in sym), stage("simplification"):
         out = []
         for x in xs:
             result = simplify(results[x])
-            if x in sym:   # the gradient on symmetric matrices: sym(G), not the Cookbook's 2G - diag(G)
+            if x in sym and kind == "gradient":   # on symmetric matrices: sym(G), not the Cookbook's 2G - diag(G)
                 result = simplify((result + result.T) / 2)
+            elif x in sym:   # the same for a Jacobian: through S = (A + A')/2, vec(dS) = (I + K) vec(dA)/2
+                n = x.shape[0]
+                symmetrize = (eye(dim_product(n, n)) + commutation(n, n)) / 2
+                result = simplify(result @ symmetrize if layout == "numerator" else symmetrize @ result)
             out.append(_apply_facts(result, assume, found))
     derivatives = _shared_names(typed, names, out, kind, found, notes=q.notes)
     return derivatives if not isinstance(wrt, str) else derivatives[0]
@@ -150,7 +150,7 @@ def _apply_facts(result: Expr, assume, found: dict) -> Expr:
 
 @deep
 def hessian(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assume=()) -> Derivative:
-    """The Hessian of scalar f with respect to a vector (n x n), in closed form.
+    """The Hessian of scalar f in closed form: ∂vec(∇f)/∂vec(wrt)ᵀ, (pq)×(pq) for wrt p×q (n×n for a vector).
 
     symmetric and assume are derive's: symmetric matrices of f (S' = S) and facts such as "rowsum(Y)=1".
 
@@ -160,13 +160,13 @@ def hessian(f: str, wrt: str, shapes: dict | None = None, *, symmetric=(), assum
     with stage("parsing and shape inference"):
         q = _prepare(f, [wrt], shapes, kind="hessian", symmetric=symmetric, assumed=_assumed_names(assume))
     typed, x, found = q.f, q.variables[wrt], q.shapes
-    if typed.shape != (1, 1) or 1 not in x.shape:
-        raise UnsupportedError(f"a Hessian needs a scalar f and a vector variable; "
-                               f"for a matrix {wrt} use hvp(f, {wrt}, V)")
+    if typed.shape != (1, 1):
+        raise UnsupportedError(f"a Hessian needs a scalar f, and f is {show_shape(typed.shape)}; "
+                               f"differentiate sum(f), tr(f) or norm(f)^2, or take derive(f, {wrt}) for a Jacobian")
     with assume_symmetric(s.attr for s in _symmetric_variables(symmetric, found)), \
             stage("differentiation and simplification"):
         g = simplify(gradient(typed, x))
-        result = _apply_facts(simplify(jacobian(g, x)), assume, found)
+        result = _apply_facts(simplify(jacobian(g, x, tidy=simplify)), assume, found)
     return _shared_names(typed, [wrt], [result], "hessian", found, notes=q.notes)[0]
 
 

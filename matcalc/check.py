@@ -199,10 +199,18 @@ def _autograd(torch, d, values: dict, direction: str, symmetric_wrt: bool = Fals
         out = f_of(x).reshape(())
         g = torch.autograd.grad(out, x, allow_unused=True)[0] if out.requires_grad else None
         return np.zeros(x0.shape) if g is None else g.detach().numpy()
+    # Jacobians and Hessians are taken with respect to vec(x), and F read as vec(F): columns stacked
+    # (torch's reshape reads rows, so each goes through a transpose)
+    rows, cols = x0.shape
+
+    def of_vec(v):
+        return f_of(v.reshape(cols, rows).T)
+
     if d.kind == "jacobian":
-        return torch.autograd.functional.jacobian(lambda x: f_of(x).reshape(-1), x0).reshape(-1, x0.numel()).numpy()
+        J = torch.autograd.functional.jacobian(lambda v: of_vec(v).T.reshape(-1), x0.T.reshape(-1))
+        return J.reshape(-1, x0.numel()).numpy()
     if d.kind == "hessian":
         n = x0.numel()
-        return torch.autograd.functional.hessian(lambda x: f_of(x).reshape(()), x0).reshape(n, n).numpy()
+        return torch.autograd.functional.hessian(lambda v: of_vec(v).reshape(()), x0.T.reshape(-1)).reshape(n, n).numpy()
     _, out = torch.autograd.functional.hvp(lambda x: f_of(x).reshape(()), x0, tensors[direction])
     return out.numpy()

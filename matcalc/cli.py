@@ -100,17 +100,19 @@ def _parser() -> argparse.ArgumentParser:
         limits.add_argument("--max-elements", type=int, metavar="N",
                             help="entries of one array --check may allocate (50,000,000)")
 
-    d = sub.add_parser("derive", help="gradient (scalar f) or Jacobian (vector f, vector x)",
+    d = sub.add_parser("derive", help="gradient (scalar f) or Jacobian d vec(f)/d vec(x)' (any other f)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     common(d)
     d.add_argument("vars", nargs="+", metavar="VAR", help="variables to differentiate by")
     d.add_argument("--steps", action="store_true",
-                   help="show the derivation step by step, df = tr(G' dX), each rule's identity in brackets")
+                   help="show the derivation step by step, df = tr(G' dX) (vec(dF) = J vec(dX) for a "
+                        "Jacobian), each rule's identity in brackets")
     d.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
                    help="Jacobian layout: numerator J_ij = df_i/dx_j (default) or its transpose")
-    h = sub.add_parser("hessian", help="Hessian of scalar f with respect to a vector")
+    h = sub.add_parser("hessian", help="Hessian of scalar f: d vec(grad f)/d vec(VAR)', size(VAR) x size(VAR)")
     common(h)
     h.add_argument("vars", nargs=1, metavar="VAR")
+    h.add_argument("--steps", action="store_true", help="show the vec derivation step by step, one identity a line")
     v = sub.add_parser("hvp", help="Hessian-vector product along a direction V of VAR's shape")
     common(v)
     v.add_argument("vars", nargs=1, metavar="VAR")

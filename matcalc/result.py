@@ -10,13 +10,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from .derivations import Derivation, derivation_of, html_table, latex_aligned
+from .derivations import Derivation, derivation_of, html_table, latex_aligned, vec_derivation_of
 from .derivations.printers import plain_symbol
+from .diff import gradient
 from .errors import UnsupportedError
 from .frontend.parse import bracket_depth
 from .ir.expr import Expr, deep, var
 from .numerics.evaluate import evaluate
 from .printing import inlining_growth, latex_name, to_latex, to_program, to_text
+from .simplify import simplify
 
 __all__ = ["Derivative"]
 
@@ -28,8 +30,9 @@ INLINE_BRACKETS = 64   # ... and until brackets nest deeper than this
 class Derivative:
     """The derivative of f with respect to one variable, simplified.
 
-    kind is "gradient" (scalar f; the variable's shape), "jacobian" (vector f,
-    vector x; numerator layout, size(f) x size(x)), "hessian" or "hvp".
+    kind is "gradient" (scalar f; the variable's shape), "jacobian" (any other f:
+    d vec(f)/d vec(x)', numerator layout, size(f) x size(x)), "hessian" (of a scalar f,
+    size(x) x size(x)) or "hvp".
     """
     f: Expr
     wrt: str
@@ -110,9 +113,15 @@ class Derivative:
     @functools.cached_property
     def derivation(self) -> Derivation:
         """The step-by-step derivation of a gradient, computed on first use."""
+        x = var(self.wrt, self.shapes[self.wrt])
+        if self.kind == "jacobian":
+            return vec_derivation_of(self.f, x, self.shapes, "jacobian", self.result)
+        if self.kind == "hessian":      # the Jacobian of the gradient
+            return vec_derivation_of(simplify(gradient(self.f, x)), x, self.shapes, "hessian", self.result)
         if self.kind != "gradient":
-            raise UnsupportedError(f"step-by-step derivations are for gradients of scalar f, not a {self.kind}")
-        return derivation_of(self.f, var(self.wrt, self.shapes[self.wrt]), self.shapes)
+            raise UnsupportedError(f"step-by-step derivations are for gradients, Jacobians and Hessians, "
+                                   f"not a {self.kind}")
+        return derivation_of(self.f, x, self.shapes)
 
     @property
     def steps(self) -> list:

@@ -45,7 +45,7 @@ def assert_one_line_error(code, err):
                  id="check_huge_sample"),
     pytest.param(lambda: matcalc.derive("x'@((w + B)*u)@y", "w", {"B": (3, 3), "u": (3,), "x": (3,), "y": (3,)}),
                  None, id="sum_of_outer"),
-    pytest.param(lambda: matcalc.derive("A@X@B", "X"), matcalc.UnsupportedError, id="matrix_f_matrix_x"),
+    pytest.param(lambda: matcalc.hessian("A@X@B", "X"), matcalc.UnsupportedError, id="hessian_of_matrix_f"),
     pytest.param(lambda: matcalc.derive("tr(W1)", "W1", {"w1": (3, 3)}), matcalc.UnknownNameError,
                  id="shape_of_w1_for_W1"),
     pytest.param(lambda: matcalc.derive("tr(X)", "X", symmetric=["Q"]), matcalc.UnknownNameError,

@@ -134,7 +134,8 @@ def test_second_derivatives_take_symmetric_and_check_it(capsys, command):
     f, wrt = ("x'@S@x", "x") if command == "hessian" else ("tr(S@S@S)", "S")
     code, out, _ = run_main(capsys, command, f, wrt, "--symmetric", "S", "--check")
     assert code == 0 and "check " in out and "MISMATCH" not in out
-    assert out.splitlines()[1].split(" = ", 1)[1] == ("2*S" if command == "hessian" else "3*(S@V + V@S)")
+    lines = [line for line in out.splitlines() if not line.startswith(("note:", "warning:"))]
+    assert lines[1].split(" = ", 1)[1] == ("2*S" if command == "hessian" else "3*(S@V + V@S)")
 
 
 def test_hvp_takes_assume(capsys):
@@ -168,12 +169,11 @@ BAD = [
     pytest.param(["derive", "x +", "x"], "ParseError", id="parse_error"),
     pytest.param(["derive", "X@Y", "X", "--shape", "X=2x3", "--shape", "Y=2x3"], "ShapeError", id="shape_error"),
     pytest.param(["derive", "norm(X)^2", "Z"], "UnknownNameError", id="unknown_variable"),
-    pytest.param(["derive", "X@W", "W", "--shape", "X=3x2", "--shape", "W=2x4"], "UnsupportedError",
-                 id="matrix_f"),
+    pytest.param(["hessian", "X@W", "W", "--shape", "X=3x2", "--shape", "W=2x4"], "UnsupportedError",
+                 id="hessian_of_matrix_f"),
     pytest.param(["derive", "(" * 5000 + "x" + ")" * 5000, "x"], "LimitError", id="too_deep"),
     pytest.param(["derive", "+".join(["x"] * 60000), "x"], "LimitError", id="too_long"),
     pytest.param(["derive", "sum(X)", "X", "--shape", "X"], "ShapeError", id="bad_shape_option"),
-    pytest.param(["hessian", "sum(X@X)", "X", "--shape", "X=3x3"], "UnsupportedError", id="hessian_of_matrix"),
 ]
 
 

@@ -222,15 +222,15 @@ def test_deep_but_allowed_input_derives():
 
 
 # -------------------------------------------------------------- UnsupportedError
-def test_matrix_f_wrt_matrix_is_unsupported():
-    """A matrix-valued f wrt a matrix raises UnsupportedError."""
+def test_hessian_of_matrix_f_is_unsupported():
+    """The Hessian of a matrix-valued f (a third-order object) raises UnsupportedError."""
     with pytest.raises(matcalc.UnsupportedError):
-        matcalc.derive("X@W", "W", {"X": (3, 2), "W": (2, 4)})
+        matcalc.hessian("X@W", "W", {"X": (3, 2), "W": (2, 4)})
 
 
 def test_unsupported_suggests_scalar():
     """The message suggests differentiating sum(f) or tr(f)."""
-    message = raised(matcalc.UnsupportedError, matcalc.derive, "X@W", "W", {"X": (3, 2), "W": (2, 4)})
+    message = raised(matcalc.UnsupportedError, matcalc.hessian, "X@W", "W", {"X": (3, 2), "W": (2, 4)})
     assert "sum(f)" in message and "tr(f)" in message
 
 

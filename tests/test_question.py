@@ -37,10 +37,13 @@ def test_policy_jacobian_matches_autograd(f, wrt, shapes):
     assert_derivative_matches(f, wrt, shapes, kind="jacobian")
 
 
-def test_matrix_f_with_matrix_variable_is_an_error_not_a_silent_scalar():
-    """A@X@B is not made scalar by taking A as a row and B as a column."""
-    with pytest.raises(matcalc.UnsupportedError, match="not a scalar"):
-        matcalc.derive("A@X@B", "X")
+def test_matrix_f_is_not_made_scalar_behind_your_back():
+    """A@X@B is not made scalar by taking A as a row and B as a column: f stays a matrix, the derivative
+    is the Jacobian of vec(f), and a note says so."""
+    d = matcalc.derive("A@X@B", "X")
+    assert d.shapes["A"] == ("n", "d") and d.shapes["B"] == ("h", "k")
+    assert str(d) == "kron(B', A)"
+    assert d.notes[0].startswith("note: f is n×k, a matrix")
 
 
 def test_rederiving_a_gradient_gives_the_hessian():

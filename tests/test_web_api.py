@@ -113,11 +113,16 @@ def test_steps_come_in_every_format(url):
     assert "\\begin{align*}" in steps["latex"] and steps["markdown"].startswith("$\\frac")
 
 
-def test_steps_of_a_jacobian_are_left_out_with_a_note(url):
+def test_steps_of_an_hvp_are_left_out_with_a_note(url):
+    status, body = post(url, "/api/derive", {"expr": "norm(X@W - Y)^2", "wrt": ["W"], "kind": "hvp", "steps": True})
+    assert status == 200 and body["results"][0]["steps"] is None
+    assert "steps are shown for gradients, Jacobians and Hessians" in body["notes"]
+
+
+def test_steps_of_a_jacobian_are_its_vec_derivation(url):
     status, body = post(url, "/api/derive", {"expr": "x*sigmoid(x)", "shapes": {"x": "5"}, "steps": True})
     assert status == 200
-    assert body["results"][0]["kind"] == "jacobian" and body["results"][0]["steps"] is None
-    assert "steps are shown for gradients of a scalar f" in body["notes"]
+    assert body["results"][0]["kind"] == "jacobian" and "vec(dF)" in body["results"][0]["steps"]["text"]
 
 
 def test_check_agrees_with_autograd(url):

@@ -187,16 +187,33 @@ _FUNCS = {
     "softmax": lambda x: torch.softmax(x, dim=-1),
     "logsumexp": lambda x: _scalar(torch.logsumexp(x.reshape(-1), dim=0)),
     "mean": lambda x: _scalar(x.mean()),
+    "vec": lambda x: x.T.reshape(-1, 1),       # columns stacked
 }
 _AXIS_REDUCTIONS = {   # sum(X, 0) is 1 x n and sum(X, 1) is m x 1, as NumPy numbers axes, kept 2-D
     "sum": lambda x, axis: x.sum(dim=axis, keepdim=True),
     "mean": lambda x, axis: x.mean(dim=axis, keepdim=True),
 }
 _BINARY_FUNCS = {"max": torch.maximum, "min": torch.minimum}   # elementwise, broadcasting
+
+
+def _commutation(m: int, n: int) -> torch.Tensor:
+    """K with vec(X') = K vec(X) for X m x n: X[i, j] sits at i + m*j in vec(X), at j + n*i in vec(X')."""
+    K = torch.zeros(m * n, m * n, dtype=torch.float64)
+    for i in range(m):
+        for j in range(n):
+            K[j + n * i, i + m * j] = 1.0
+    return K
+
+
+def _unvec(v: torch.Tensor, m: int, n: int) -> torch.Tensor:
+    if v.shape != (m * n, 1):
+        raise ValueError(f"unvec to {m} x {n} needs a column of {m * n}, got {tuple(v.shape)}")
+    return v.reshape(n, m).T
 _CONSTRUCTORS = {
     "eye": (1, lambda n: torch.eye(n, dtype=torch.float64)),
     "ones": (2, lambda m, n: torch.ones(m, n, dtype=torch.float64)),
     "zeros": (2, lambda m, n: torch.zeros(m, n, dtype=torch.float64)),
+    "commutation": (2, _commutation),
 }
 _BINARY = {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div}
 
@@ -241,6 +258,11 @@ def _eval(node, env):
             if len(args) != arity:
                 raise ValueError(f"{name} takes {arity} arguments")
             return make(*[_int_arg(a) for a in args])
+        if name == "kron" and len(args) == 2:
+            a, b = _eval(args[0], env), _eval(args[1], env)   # [a_ij b] blocks (torch.kron trips on some strides)
+            return (a[:, None, :, None] * b[None, :, None, :]).reshape(a.shape[0] * b.shape[0], a.shape[1] * b.shape[1])
+        if name == "unvec" and len(args) == 3:
+            return _unvec(_eval(args[0], env), _int_arg(args[1]), _int_arg(args[2]))
         if name in _AXIS_REDUCTIONS and len(args) == 2:
             if args[1] not in (("num", 0.0), ("num", 1.0)):
                 raise ValueError(f"the axis of {name} is the literal 0 or 1")
@@ -297,17 +319,30 @@ def torch_grad(f: str, wrt: str, values: dict) -> np.ndarray:
     return (torch.zeros_like(x0) if g is None else g).detach().numpy().reshape(x0.shape)
 
 
+def _column_major(t: torch.Tensor) -> torch.Tensor:
+    """The entries of a 2-D tensor in vec order (columns stacked); torch's reshape reads rows."""
+    return t.T.reshape(-1) if t.dim() == 2 else t.reshape(-1)
+
+
 def torch_jacobian(f: str, wrt: str, values: dict) -> np.ndarray:
-    """J[i, j] = d f_i / d x_j, shape (size of f, size of wrt); f is read row-major."""
+    """J[i, j] = d vec(f)_i / d vec(x)_j, shape (size of f, size of wrt), vec stacking columns."""
     fn, x0 = _as_function_of(f, wrt, values)
-    jac = torch.autograd.functional.jacobian(lambda w: fn(w).reshape(-1), x0)
+    if x0.dim() == 2:     # differentiate with respect to vec(x), so that J's columns follow vec order
+        m, n = x0.shape
+        jac = torch.autograd.functional.jacobian(lambda v: _column_major(fn(v.reshape(n, m).T)), _column_major(x0))
+    else:
+        jac = torch.autograd.functional.jacobian(lambda w: _column_major(fn(w)), x0)
     return jac.detach().numpy().reshape(-1, x0.numel())
 
 
 def torch_hessian(f: str, wrt: str, values: dict) -> np.ndarray:
-    """Hessian of scalar f, shape (size of wrt, size of wrt)."""
+    """Hessian of scalar f with respect to vec(wrt), shape (size of wrt, size of wrt)."""
     fn, x0 = _as_function_of(f, wrt, values)
-    hess = torch.autograd.functional.hessian(lambda w: fn(w).reshape(()), x0)
+    if x0.dim() == 2:
+        m, n = x0.shape
+        hess = torch.autograd.functional.hessian(lambda v: fn(v.reshape(n, m).T).reshape(()), _column_major(x0))
+    else:
+        hess = torch.autograd.functional.hessian(lambda w: fn(w).reshape(()), x0)
     return hess.detach().numpy().reshape(x0.numel(), x0.numel())
 
 

@@ -20,9 +20,10 @@ import re
 
 from ..errors import UnsupportedError
 from ..ir.expr import deep
-from .identities import identity
+from .identities import identity, vec_identity
 from .linebreak import break_formula, visible as _visible
 from .lines import lines, term_expr
+from .vec_steps import vec_line_expr
 from .printers import STYLES
 
 FORMATS = ("text", "latex", "markdown", "html")
@@ -38,6 +39,8 @@ def _rows(dv, style_name: str, width: int) -> list:
     rel is "=" on a line of its own and "" on a continuation (whose rhs starts with + or −).
     """
     style = STYLES[style_name]
+    if dv.vec_lines:
+        return _vec_rows(dv, style_name)
     shown, D = lines(dv)
     p = style.printer(dv.name_map(), D.back)
     rows = [("f", "=", style.printer().doprint(dv.f), "")]
@@ -56,6 +59,31 @@ def _rows(dv, style_name: str, width: int) -> list:
     final = dv.steps[-1].terms[0][1] if dv.steps else dv.result
     rows.append(((style.implies if shown else "") + style.symbol(dv.kind, dv.wrt, dv.direction), "=",
                  p.doprint(final), ""))
+    return rows
+
+
+# (function, its differential, vec of it) as each style writes them; a Hessian differentiates the gradient
+VEC_LABELS = {
+    ("unicode", "jacobian"): ("F", "dF", "vec(dF)"), ("unicode", "hessian"): ("∇f", "d∇f", "vec(d∇f)"),
+    ("ascii", "jacobian"): ("F", "dF", "vec(dF)"), ("ascii", "hessian"): ("grad f", "d(grad f)", "vec(d(grad f))"),
+    ("latex", "jacobian"): ("F", r"\mathrm{d}F", r"\operatorname{vec}(\mathrm{d}F)"),
+    ("latex", "hessian"): (r"\nabla f", r"\mathrm{d}\nabla f", r"\operatorname{vec}(\mathrm{d}\nabla f)"),
+}
+
+
+def _vec_rows(dv, style_name: str) -> list:
+    """The rows of a vec derivation (vec_steps.py): F, the names, dF, vec(dF) = ... one identity a line, J."""
+    style = STYLES[style_name]
+    function, differential, vec_of = VEC_LABELS[(style_name, dv.kind)]
+    p = style.printer(dv.name_map(), dv.differentials)
+    rows = [(function, "=", style.printer(dv.name_map()).doprint(dv.f), "")]
+    rows += [(p.name(n), "=", p.doprint(e), "") for n, e in dv.names]
+    (first, ops), *steps = dv.vec_lines
+    rows.append((differential, "=", p.doprint(first[0][1]), "; ".join(identity(op, style_name) for op in ops)))
+    for k, (terms, why) in enumerate(steps):
+        cited = "" if why == ("vec",) else "; ".join(vec_identity(op, style_name) for op in why)
+        rows.append((vec_of if k == 0 else "", "=", p.doprint(vec_line_expr(terms)), cited))
+    rows.append((style.implies + style.symbol(dv.kind, dv.wrt, dv.direction), "=", p.doprint(dv.result), ""))
     return rows
 
 

@@ -12,10 +12,12 @@ declared 1), tr/det/inv need square matrices.  A name used as a dimension
 """
 from __future__ import annotations
 
+import itertools
+import math
 import re
 
 from ..errors import REPORT_BUGS, InternalError, ShapeError, UnknownNameError, did_you_mean
-from ..ir.dims import SCALAR, ShapeClash, show_shape
+from ..ir.dims import SCALAR, DimProduct, ShapeClash, dim_factors, dim_names, dim_product, show_shape
 from ..ir.expr import Expr, const, dim, var
 from ..ir.operator import lookup_function, operator
 from .parse import Syntax, parse
@@ -28,38 +30,88 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class DimVar:
-    """An unknown dimension; `label` is only for messages before it is solved."""
-    __slots__ = ("label",)
+    """An unknown dimension; `label` is only for messages before it is solved, `serial` orders products."""
+    __slots__ = ("label", "serial")
+    _serials = itertools.count()
 
     def __init__(self, label: str):
         self.label = label
+        self.serial = next(DimVar._serials)
 
     def __repr__(self):
         return self.label
 
 
 class Unifier:
-    """Union-find over dimensions: ints and declared names are rigid, DimVars bind."""
+    """Union-find over dimensions: ints and declared names are rigid, DimVars bind.
+
+    Products (m*n from vec, kron, commutation) are solved by cancelling common factors:
+    ?a*5 = 20 binds ?a to 4, ?a*m = m*n binds ?a to n.  An equation with more than one
+    unknown left (?a*?b = 12) waits until a later binding solves it; `finish` pairs what is
+    still waiting factor by factor (vec(X)'@vec(Y): X and Y get the same shape) or gives up.
+    """
 
     def __init__(self):
         self.parent: dict[DimVar, object] = {}
+        self.pending: list = []
 
     def resolve(self, d):
+        if isinstance(d, DimProduct):
+            return dim_product(*(self.resolve(f) for f in d.factors), d.coef)
         while isinstance(d, DimVar) and d in self.parent:
             d = self.parent[d]
-        return d
+        return self.resolve(d) if isinstance(d, DimProduct) else d
 
     def equal(self, a, b, why):
         a, b = self.resolve(a), self.resolve(b)
         if a is b or (not isinstance(a, DimVar) and a == b):
             return a
-        if isinstance(a, DimVar):
-            self.parent[a] = b
-            return b
-        if isinstance(b, DimVar):
-            self.parent[b] = a
-            return a
-        raise ShapeClash(why)
+        for var, other in ((a, b), (b, a)):
+            if isinstance(var, DimVar) and var not in dim_factors(other)[1]:
+                return self._bind(var, other)
+        return self._equal_products(a, b, why)
+
+    def _bind(self, var: DimVar, value):
+        self.parent[var] = value
+        waiting, self.pending = self.pending, []
+        for x, y, why in waiting:
+            self.equal(x, y, why)
+        return value
+
+    def _equal_products(self, a, b, why):
+        """c1*f1*... = c2*g1*...: cancel what both sides share, then solve for a lone unknown."""
+        (ca, fa), (cb, fb) = dim_factors(a), dim_factors(b)
+        fa, fb = list(fa), list(fb)
+        for f in list(fa):
+            if any(f is g or (isinstance(f, str) and f == g) for g in fb):
+                fa.remove(f)
+                fb.remove(next(g for g in fb if f is g or f == g))
+        g = math.gcd(ca, cb)
+        ca, cb = ca // g, cb // g
+        for (c, fs), (c2, fs2) in (((ca, fa), (cb, fb)), ((cb, fb), (ca, fa))):
+            if c == 1 and len(fs) == 1 and isinstance(fs[0], DimVar):
+                return self._bind(fs[0], dim_product(c2, *fs2))
+            if c == 1 and not fs and all(isinstance(f, DimVar) for f in fs2) and c2 == 1:
+                for f in fs2:
+                    self._bind(f, 1)
+                return 1
+        if not any(isinstance(f, DimVar) for f in fa + fb):
+            raise ShapeClash(why)
+        self.pending.append((a, b, why))
+        return a
+
+    def finish(self):
+        """Pair the unknowns of equations still waiting, in order (?a*?b = ?c*?d: ?a = ?c, ?b = ?d)."""
+        while self.pending:
+            a, b, why = self.pending.pop(0)
+            a, b = self.resolve(a), self.resolve(b)
+            (ca, fa), (cb, fb) = dim_factors(a), dim_factors(b)
+            if a == b or a is b:
+                continue
+            if ca != cb or len(fa) != len(fb) or not all(isinstance(f, DimVar) for f in fa + fb):
+                raise ShapeClash(f"{why}, and the shapes cannot be inferred: declare them")
+            for x, y in zip(fa, fb):
+                self.equal(x, y, why)
 
 
 # ------------------------------------------------------------- declared shapes
@@ -76,7 +128,7 @@ def normalize_shape(name: str, shape) -> tuple:
                          f"scalars (), vectors (n,) and matrices (m, n)")
     out = []
     for d in dims:
-        if isinstance(d, str) and _NAME.match(d):
+        if (isinstance(d, str) and _NAME.match(d)) or isinstance(d, DimProduct):
             out.append(d)
         elif isinstance(d, int) or (hasattr(d, "__index__") and not isinstance(d, bool)):
             d = int(d)
@@ -117,7 +169,9 @@ class _Inference:
         return self.found[name]
 
     def dimension(self, d):
-        """A dimension written in the text (ones(m, n), or a dimension used as a value)."""
+        """A dimension written in the text (ones(m, n), ones(m*n, 1), or a dimension used as a value)."""
+        if isinstance(d, DimProduct):
+            return dim_product(d.coef, *(self.dimension(f) for f in d.factors))
         if isinstance(d, int) or d in self.rigid:
             return d
         return self.dim_names.setdefault(d, DimVar(d))
@@ -132,6 +186,10 @@ class _Inference:
         shapes: dict[int, tuple] = {}
         for node in _postorder(root):
             shapes[id(node)] = self.visit(node, [shapes[id(a)] for a in node.args])
+        try:
+            self.u.finish()
+        except ShapeClash as clash:
+            raise ShapeError(str(clash), *root.span()) from None
         out = shapes[id(root)]
         for name in columns:
             if name in self.found and name not in self.declared:
@@ -143,8 +201,8 @@ class _Inference:
                              f"{name} must be square, but it is {self.show(self.found[name])}")
         if decide is not None:   # the defaults for what the expression leaves free (frontend.question)
             decide(self, out, root)
-        elif scalar_result and self.free(out):
-            self.pin(out, root, "f must be a scalar")
+        elif scalar_result:     # a dimension of f left free is 1; one that is fixed stays (a Jacobian)
+            self.pin(self.free(out), root, f"f must be a scalar, but it is {self.show(out)}")
         return shapes
 
     def free(self, shape) -> list:
@@ -202,16 +260,14 @@ class _Inference:
         labels = {}
         for name in self.order:
             for d in self.found[name]:
-                r = self.u.resolve(d)
-                if isinstance(r, DimVar) and r not in labels:
-                    labels[r] = r.label if r.label in self.dim_names else next(pool)
+                for r in dim_factors(self.u.resolve(d))[1]:
+                    if isinstance(r, DimVar) and r not in labels:
+                        labels[r] = r.label if r.label in self.dim_names else next(pool)
         return labels
 
     def final(self, d, labels):
-        r = self.u.resolve(d)
-        if isinstance(r, DimVar):
-            return labels.setdefault(r, r.label)
-        return r
+        coef, factors = dim_factors(self.u.resolve(d))
+        return dim_product(coef, *(labels.setdefault(r, r.label) if isinstance(r, DimVar) else r for r in factors))
 
 
 def _postorder(root: Syntax):
@@ -230,8 +286,8 @@ def _postorder(root: Syntax):
 
 def _constructor_dims(root: Syntax) -> set:
     """Names written as dimensions anywhere in the text: n in ones(n, 1)."""
-    return {d for node in _postorder(root) if node.op != "var" and operator(node.op).dim_args
-            for d in node.attr if isinstance(d, str)}
+    return {name for node in _postorder(root) if node.op != "var" and operator(node.op).dim_args
+            for d in node.attr for name in dim_names(d)}
 
 
 def typecheck(root: Syntax, declared: dict, scalar_result: bool = False, columns=(), squares=(), decide=None):
@@ -264,7 +320,7 @@ def _build(node: Syntax, args: list, found: dict, resolve, dimension_names) -> E
     record = operator(node.op)
     attr = tuple(resolve(d) for d in node.attr) if record.dim_args else node.attr
     try:
-        if record.dim_args:
+        if record.dim_args and record.leaf:
             shape = record.shape_rule(None, (), attr)
             return const(1.0 if node.op != "zeros" else 0.0) if shape == SCALAR else Expr(node.op, (), attr)
         return Expr(node.op, tuple(args), attr)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import lark
 
 from ..errors import LimitError, ParseError, UnknownNameError, did_you_mean
+from ..ir.dims import dim_product
 from ..ir.operator import lookup_function, function_names
 from .tables import load_parser
 
@@ -149,11 +150,13 @@ def _call(name: Syntax, args: list, span: dict) -> Syntax:
     op = lookup_function(name.attr)
     if op is None:
         raise UnknownNameError(f"unknown function `{name.attr}`{did_you_mean(name.attr, function_names())}", *where)
-    if op.dim_args:
-        if len(args) != op.dim_args:
-            raise ParseError(f"{op.name} takes {op.dim_args} dimension(s), got {len(args)}", *where)
-        return Syntax(op.name, attr=tuple(_dimension(a, name.attr) for a in args), **span)
     arity = op.arity if op.arity is not None else 2
+    if op.dim_args:   # a constructor ones(m, n), or an operator with dimensions after its arguments: unvec(v, m, n)
+        if len(args) != arity + op.dim_args:
+            wanted = f"{arity} argument(s) and {op.dim_args} dimension(s)" if arity else f"{op.dim_args} dimension(s)"
+            raise ParseError(f"{op.name} takes {wanted}, got {len(args)}\n{where}")
+        dims = tuple(_dimension(a, name.attr) for a in args[arity:])
+        return Syntax(op.name, tuple(args[:arity]), dims, **span)
     most = arity + len(op.params)
     if not arity <= len(args) <= most:
         wanted = f"{arity}" if most == arity else f"{arity} to {most}"
@@ -164,12 +167,17 @@ def _call(name: Syntax, args: list, span: dict) -> Syntax:
 
 
 def _dimension(arg: Syntax, fname: str):
+    """An int, a dimension name, or a product of them (m*n), as the printers write dimensions."""
     if arg.op == "const" and float(arg.attr).is_integer() and 1 <= arg.attr <= MAX_DIMENSION:
         return int(arg.attr)
     if arg.op == "var":
         return arg.attr  # a symbolic dimension, solved by shape inference
-    raise ParseError(f"the dimensions of {fname} are integers from 1 to {MAX_DIMENSION} or dimension names",
-                     *arg.span())
+    if arg.op == "mul":
+        d = dim_product(*(_dimension(a, fname) for a in arg.args))
+        if not isinstance(d, int) or d <= MAX_DIMENSION:
+            return d
+    raise ParseError(f"the dimensions of {fname} are integers from 1 to {MAX_DIMENSION}, dimension names "
+                     f"or products of them (m*n)", *arg.span())
 
 
 def _parameter(arg: Syntax, param, fname: str):

@@ -9,9 +9,11 @@ leaves free are settled by one policy, for `derive`:
    a row and no variable of differentiation 1×1: x'@A@x (x a column), lam*norm(W)^2 (lam 1×1).
 3. Otherwise each undeclared variable of differentiation is taken as a column, when that makes f a
    vector: f is vector-valued and the derivative is its Jacobian (x*sigmoid(x), softmax(x'), A@x).
-4. Otherwise f stays a matrix, its dimensions symbolic (A@X@B): derive says it is not a scalar.
+4. Otherwise f stays a matrix, its dimensions symbolic (A@X@B): the derivative is the Jacobian of vec(f)
+   by vec(X) (kron(B', A)), and a note says so.
 
-`hessian` and `hvp` need a scalar f, so they always take step 2 (a Hessian's variable is a column).
+`hessian` and `hvp` need a scalar f: they take step 2 where it makes no variable a row (a variable of
+differentiation may become 1×1: the Hessian of x^2), and otherwise say that f is not a scalar.
 Each dimension a default pinned gets a note, and likely slips a warning with the intended form:
 
 >>> q = prepare("x*sigmoid(x)", ["x"], {})
@@ -128,7 +130,7 @@ def prepare(f: str, wrts, shapes, *, kind: str = "derive", symmetric=(), assumed
     notes: list = []
     decide = _Decide(wrts, declared, kind, notes)
     typed, found = typecheck(root, {k: v for k, v in declared.items() if k in written}, decide=decide,
-                             columns=wrts if kind == "hessian" else (), squares=tuple(_names(symmetric, "")))
+                             squares=tuple(_names(symmetric, "")))
     for name in wrts:
         found.setdefault(name, declared.get(name))
     notes += slips(root, found, declared, wrts)
@@ -145,11 +147,13 @@ class _Decide:
         if not inf.free(out) and tuple(inf.u.resolve(d) for d in out) == SCALAR:
             return
         before = inf.shapes_now()
-        if self.kind != "derive":   # hessian, hvp: f must be a scalar
-            inf.pin(out, root, "f must be a scalar")
-            self._note_pins(inf, before, "so that f is scalar")
-            return
         saved = dict(inf.u.parent)
+        if self.kind != "derive":   # hessian, hvp: f must be a scalar; where it cannot be, api says so
+            if self._try(inf, lambda: inf.pin(inf.free(out), root, "")) and self._natural(inf, before, False):
+                self._note_pins(inf, before, "so that f is scalar")
+            else:
+                inf.u.parent = saved
+            return
         if self._try(inf, lambda: inf.pin(out, root, "")) and self._natural(inf, before):
             self._note_pins(inf, before, "so that f is scalar")
             return
@@ -166,7 +170,12 @@ class _Decide:
                 self.notes.append(f"note: {w} taken as a column vector ({shown}), so f is {inf.show(out)} and "
                                   f"its derivative is the Jacobian; {other.format(w=w)}")
             return
-        inf.u.parent = saved   # f stays a matrix: derive says so
+        inf.u.parent = saved   # f stays a matrix: its derivative is the vec Jacobian
+        wrts = ", ".join(self.wrts)
+        if inf.free(out) and 1 not in (inf.u.resolve(d) for d in out):
+            self.notes.append(f"note: f is {inf.show(out)}, a matrix, so its derivative by {wrts} is the Jacobian "
+                              f"of vec(f) (docs/kronecker.md); differentiate a scalar such as sum(f), tr(f) or "
+                              f"norm(f)^2 for a gradient")
 
     @staticmethod
     def _try(inf, pin) -> bool:
@@ -176,11 +185,11 @@ class _Decide:
         except Exception:   # ShapeError or ShapeClash: this reading does not fit
             return False
 
-    def _natural(self, inf, before) -> bool:
-        """No variable became a row, and no variable of differentiation became 1×1."""
+    def _natural(self, inf, before, vector_wrt: bool = True) -> bool:
+        """No variable became a row, and (vector_wrt) no variable of differentiation became 1×1."""
         for name, after in inf.shapes_now().items():
             old = before[name]
-            if name in self.wrts and after == SCALAR and old != SCALAR:
+            if vector_wrt and name in self.wrts and after == SCALAR and old != SCALAR:
                 return False
             if after[0] == 1 and isinstance(old[0], DimVar) and after[1] != 1:
                 return False
@@ -188,7 +197,7 @@ class _Decide:
 
     def _note_pins(self, inf, before, why: str) -> None:
         for name, after in inf.shapes_now().items():
-            if name in self.declared or after == before[name] or (self.kind == "hessian" and name in self.wrts) \
+            if name in self.declared or after == before[name] \
                     or (after == SCALAR and name in COUNT_NAMES and name not in self.wrts):   # slips() says more
                 continue
             if after == SCALAR:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import weakref
 from typing import Callable
 
-from .dims import SCALAR, ConcreteDims, Dim, Shape
+from .dims import SCALAR, ConcreteDims, Dim, Shape, dim_factors
 from .limits import deep_recursion, entry_point, node_built
 from .operator import REGISTRY, MissingRule
 
@@ -146,8 +146,15 @@ def const(value: float) -> Expr:
 
 
 def dim(d: Dim) -> Expr:
-    """A dimension used as a value: n in ones(n, 1)/n; an int dimension is just a constant."""
-    return const(d) if isinstance(d, int) else Expr("dim", (), d, SCALAR)
+    """A dimension used as a value: n in ones(n, 1)/n; an int dimension is just a constant,
+    and a product m*n the product of its factors' values."""
+    coef, factors = dim_factors(d)
+    if len(factors) == 1 and coef == 1:
+        return Expr("dim", (), factors[0], SCALAR)
+    out = const(coef)
+    for f in factors:
+        out = Expr("dim", (), f, SCALAR) if out is const(1) else out * Expr("dim", (), f, SCALAR)
+    return out
 
 
 def ones(shape: Shape) -> Expr:

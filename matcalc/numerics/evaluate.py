@@ -13,7 +13,7 @@ from typing import Mapping
 
 from ..errors import EvaluationError, MatcalcError, ShapeError, UsageError
 from ..frontend import parse, typecheck, unknown_variable
-from ..ir.dims import show_shape
+from ..ir.dims import DimProduct, dim_names, resolve_dim, show_shape
 from ..ir.expr import Expr, deep, walk
 from ..ir.limits import check_elements
 from ..ir.operator import REGISTRY, MissingRule
@@ -41,10 +41,12 @@ def as_matrix(name: str, value):
 def _bind_dimensions(root: Expr, values: dict, shapes: Mapping | None = None) -> dict:
     """Symbolic dimension -> size, read off the variables' values; a clash is a ShapeError.
 
+    Names are read first; a product (X declared m*n × 1) is then checked, or solved for its one unknown name.
     shapes ({name: shape}) binds dimensions through variables the expression itself does not use:
     the n of ones(n, d)/n, the derivative of sum(X)/n, comes from the value of X.
     """
     sizes: dict = {}
+    products = []
     declared = [(node.attr, node.shape) for node in walk(root) if node.op == "var"]
     for name, shape in declared + [(k, v) for k, v in (shapes or {}).items() if k in values]:
         if name not in values:
@@ -54,19 +56,28 @@ def _bind_dimensions(root: Expr, values: dict, shapes: Mapping | None = None) ->
             if isinstance(d, int):
                 if d != n:
                     raise ShapeError(f"{name} is {show_shape(shape)} but its value is {show_shape(got)}")
+            elif isinstance(d, DimProduct):
+                products.append((d, n, name))
             elif sizes.setdefault(d, n) != n:
                 raise ShapeError(f"dimension {d} is {sizes[d]} elsewhere but {n} in the value of {name}")
+    for d, n, name in products:
+        unknown = sorted({f for f in dim_names(d) if f not in sizes})
+        if len(unknown) == 1:
+            known = resolve_dim(d, lambda f: 1 if f == unknown[0] else sizes[f])
+            if n % known == 0:
+                sizes[unknown[0]] = n // known
+        if any(f not in sizes for f in dim_names(d)) or resolve_dim(d, sizes.__getitem__) != n:
+            raise ShapeError(f"{name} has {show_shape(tuple(values[name].shape))} entries, which does not fit "
+                             f"dimension {d}")
     return sizes
 
 
 def _resolver(sizes: dict):
-    def resolve(d):
-        if isinstance(d, int):
-            return d
+    def size_of(d):
         if d not in sizes:
             raise ShapeError(f"cannot tell the size of dimension {d}: no variable of a known size fixes it")
         return sizes[d]
-    return resolve
+    return lambda d: resolve_dim(d, size_of)
 
 
 def run(root: Expr, values: dict, backend: Backend | None = None, shapes: Mapping | None = None):
@@ -96,6 +107,8 @@ def node_values(root: Expr, values: dict, backend: Backend | None = None, shapes
             cache[node] = impl(B, shape, node.attr, resolve)
             continue
         params = {record.params[0].name: node.attr} if record.params and node.attr is not None else {}
+        if record.dim_args:
+            params["shape"] = shape        # unvec(v, m, n): its dimensions, resolved
         try:
             cache[node] = impl(B, *(cache[a] for a in node.args), **params)
         except MatcalcError:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Iterator, NamedTuple, Optional
 
 from ..errors import EvaluationError
+from ..ir.dims import dim_names, resolve_dim
 from ..ir.expr import Expr, walk
 from ..ir.operator import REGISTRY, Domain
 from .evaluate import node_values
@@ -47,11 +48,11 @@ def concrete_sizes(shapes: dict, ascending: bool = False) -> dict:
     """
     symbols = []
     for shape in shapes.values():
-        symbols += [d for d in shape if isinstance(d, str) and d not in symbols]
+        symbols += [n for d in shape for n in dim_names(d) if n not in symbols]
     taken = {d for shape in shapes.values() for d in shape if isinstance(d, int)}
     pool = [s for s in (sorted(SIZES) if ascending else SIZES) if s not in taken] + [s for s in SIZES if s in taken]
     size = dict(zip(symbols, pool))
-    return {name: tuple(size.get(d, d) for d in shape) for name, shape in shapes.items()}
+    return {name: tuple(resolve_dim(d, size.__getitem__) for d in shape) for name, shape in shapes.items()}
 
 
 def node_domains(node: Expr) -> tuple:

@@ -15,9 +15,10 @@ import math
 import operator as pyop
 
 from ..ir.dims import broadcast_shape, matmul_shape, same_shape
-from ..ir.expr import Expr, call, const
+from ..ir.expr import Expr, call, const, eye
 from ..ir.operator import POSTFIX, POWER, PREFIX, PRODUCT, SUM, Operator, register
-from .builders import NONZERO, POSITIVE, column, linear
+from .builders import NONZERO, POSITIVE, hadamard_jacobian, linear
+from .structure import commutation, kron
 
 _BROADCAST = "NumPy broadcasting on 2-D (1×1 anywhere, 1×n over rows, n×1 over columns)"
 
@@ -142,7 +143,7 @@ register(Operator(
     shape_rule=_broadcast, shape_doc=_BROADCAST, syntax="A * B", linear=True,
     jvp=lambda y, i, t: _mul_factor(y, i) * t,
     vjp=lambda y, i, G: G * _mul_factor(y, i),
-    vec_jacobian=lambda y, i, J: column(_mul_factor(y, i)) * J,
+    vec_jacobian=lambda y, i, J: hadamard_jacobian(_mul_factor(y, i), y.shape, J),
     numpy=lambda B, *a: functools.reduce(pyop.mul, a), precedence=PRODUCT, elementwise=True,
     display=_show_product))
 
@@ -151,7 +152,7 @@ register(Operator(
     syntax="A / B",
     jvp=lambda y, i, t: t / y.args[1] if i == 0 else -(y * t / y.args[1]),
     vjp=lambda y, i, G: G / y.args[1] if i == 0 else -(G * y / y.args[1]),
-    vec_jacobian=lambda y, i, J: J / column(y.args[1]) if i == 0 else -(column(y / y.args[1]) * J),
+    vec_jacobian=lambda y, i, J: hadamard_jacobian(1 / y.args[1] if i == 0 else -(y / y.args[1]), y.shape, J),
     numpy=lambda B, a, b: a / b, domain=(None, NONZERO), precedence=PRODUCT, elementwise=True))
 
 
@@ -178,7 +179,6 @@ register(Operator(
     shape_rule=_pow_shape, shape_doc="A's shape; p is 1×1", syntax="A ^ p, A ** p",
     jvp=lambda y, i, t: _power_factor(y, i) * t,
     vjp=lambda y, i, G: G * _power_factor(y, i),
-    vec_jacobian=lambda y, i, J: column(_power_factor(y, i)) * J,
     numpy=lambda B, a, p: a ** p, domain=_pow_domain, precedence=POWER, elementwise=True, display=_show_power))
 
 
@@ -198,24 +198,13 @@ def _matmul_jvp(y: Expr, i: int, t: Expr) -> Expr:
     return _chain(([before] if before is not None else []) + [t] + ([after] if after is not None else []))
 
 
-def _matmul_vec_jacobian(y: Expr, i: int, J: Expr):
-    """d vec(y)/dx for a binary product of vectors and scalars; None where a matrix would be needed."""
-    if len(y.args) != 2:
-        return None
-    a, b = y.args
-    if i == 0:
-        if b.shape[1] == 1 and (a.shape[1] == 1 or a.shape[0] == 1):
-            return column(b).T @ J if a.shape[0] == 1 else b * J      # row @ column, or column @ 1x1
-        if a.shape[0] == 1 and b.shape[1] != 1:
-            return b.T @ J                                            # vec(a@B) = B' vec(a)
-        return None
-    if b.shape[1] == 1:
-        return a @ J                                                  # vec(A@b) = A b
-    if b.shape[0] == 1 and a.shape == (1, 1):
-        return a * J
-    if b.shape == (1, 1) and a.shape[1] == 1:
-        return a @ J                                                  # a column times a scalar
-    return None
+def _matmul_vec_jacobian(y: Expr, i: int, J: Expr) -> Expr:
+    """vec(P dA S) = (Sᵀ ⊗ P) vec(dA), P and S the factors before and after argument i (or I)."""
+    a = y.args[i]
+    before, after = _around(y, i, pyop.matmul)
+    before = before if before is not None else eye(a.shape[0])
+    after = after if after is not None else eye(a.shape[1])
+    return kron(after.T, before) @ J
 
 
 register(Operator(
@@ -226,4 +215,4 @@ register(Operator(
     naming="Z"))
 linear("transpose", "transpose", "transpose", shape_rule=lambda dims, shapes, attr: shapes[0][::-1],
        shape_doc="m×n → n×m", syntax="A', A.T", trace_form="transpose invariance", transpose=lambda y, i, G: G.T,
-       vec_jacobian=lambda y, i, J: J, numpy=lambda B, a: a.T, precedence=POSTFIX)
+       vec_jacobian=lambda y, i, J: commutation(*y.args[0].shape) @ J, numpy=lambda B, a: a.T, precedence=POSTFIX)

@@ -118,6 +118,10 @@ class Printer:
         params = [] if e.attr is None or not record.params else [str(p) for p in _as_tuple(e.attr)]
         return self.call(form or self.default_head(record), args + params)
 
+    def dimension(self, d) -> str:
+        """A dimension as this format writes it: 3, n, m*n (the input language reads it back)."""
+        return str(d)
+
     def default_head(self, record) -> str:
         return record.spellings[0] if record.spellings else record.name
 

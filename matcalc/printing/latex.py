@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from ..ir.dims import SCALAR
+from ..ir.dims import SCALAR, dim_factors
 from ..ir.expr import Expr, deep
 from .base import ATOM, POSTFIX, PRODUCT, Printer, format_number
 
@@ -49,7 +49,10 @@ def juxtapose(left: str, right: str, space: str = " ") -> str:
 
 
 def _dimension(d) -> str:
-    return latex_name(d) if isinstance(d, str) else str(d)
+    """3, n, n_{1}; a product m*n as mn (2*m as 2m)."""
+    coef, factors = dim_factors(d)
+    names = " ".join(latex_name(f) for f in factors)
+    return names if coef == 1 and names else f"{coef}{names}"
 
 
 class LatexPrinter(Printer):
@@ -72,6 +75,9 @@ class LatexPrinter(Printer):
 
     def print_var(self, e):
         return latex_name(e.attr)
+
+    def dimension(self, d) -> str:
+        return _dimension(d)
 
     def print_const(self, e):
         return format_number(e.value)

@@ -179,8 +179,8 @@ def latex_rows(latex: str) -> list:
 
 def _steps(d, query: Query) -> tuple:
     """(steps, note): the derivation in every format, or None and why not."""
-    if d.kind != "gradient":
-        return None, "steps are shown for gradients of a scalar f"
+    if d.kind not in ("gradient", "jacobian", "hessian"):
+        return None, "steps are shown for gradients, Jacobians and Hessians"
     if query.symmetric or query.assume:
         return None, "steps derive the plain gradient: leave out symmetric and assume to see them"
     dv = d.derivation
