@@ -80,11 +80,12 @@ def declared_shapes(shapes) -> dict:
     if not isinstance(shapes, Mapping):
         raise UsageError(f"shapes is a dict of name -> shape, not {type(shapes).__name__}")
     out = {check_name(name, "a shape's name"): normalize_shape(name, shape) for name, shape in shapes.items()}
+    dimension_of = {d: other for other, shape in out.items() for d in shape if isinstance(d, str)}
     for name in out:
-        users = [other for other, shape in out.items() if name in shape]
-        if users:
-            raise ShapeError(f"`{name}` is declared both as a variable and as a dimension of {users[0]} "
-                             f"({users[0]}: {show_shape(out[users[0]])}); use another name for one of them")
+        if name in dimension_of:
+            user = dimension_of[name]
+            raise ShapeError(f"`{name}` is declared both as a variable and as a dimension of {user} "
+                             f"({user}: {show_shape(out[user])}); use another name for one of them")
     return out
 
 
@@ -129,7 +130,8 @@ def prepare(f: str, wrts, shapes, *, kind: str = "derive", symmetric=(), assumed
             raise unknown_variable(name, written)
     notes: list = []
     decide = _Decide(wrts, declared, kind, notes)
-    typed, found = typecheck(root, {k: v for k, v in declared.items() if k in written}, decide=decide,
+    in_f = set(written)
+    typed, found = typecheck(root, {k: v for k, v in declared.items() if k in in_f}, decide=decide,
                              squares=tuple(_names(symmetric, "")))
     for name in wrts:
         found.setdefault(name, declared.get(name))
