@@ -102,7 +102,7 @@ def node_values(root: Expr, values: dict, backend: Backend | None = None, shapes
         if impl is None:
             raise MissingRule(f"operator `{op}` has no {B.name} implementation")
         shape = tuple(resolve(d) for d in node.shape)
-        check_elements(f"{op}{show_shape(node.shape)}" if record.leaf else f"the value of `{op}`", *shape)
+        check_elements(f"`{op}` ({show_shape(node.shape)})" if record.leaf else f"the value of `{op}`", *shape)
         if record.leaf:
             cache[node] = impl(B, shape, node.attr, resolve)
             continue
