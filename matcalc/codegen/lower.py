@@ -1,0 +1,137 @@
+"""Rewrites of the expression DAG that make generated code cheaper; the value never changes.
+
+  chains       a product A@B@C (nested binary products used once are one chain) is associated
+               by its cost when every size is known: the classic dynamic programme over the
+               chain's dimensions, as numpy.linalg.multi_dot does at run time (a chain with a
+               symbolic size stays n-ary and is left to multi_dot in the generated code);
+  diagonals    diag(v) inside a product scales the rows or columns of its smaller neighbour,
+               X'@diag(d)@X -> X'@(d*X): no dense diagonal matrix is built;
+  outer        a product with inner dimension 1, u@v' (m×1 @ 1×n), is the elementwise u*v',
+               which elementwise code fuses with what follows.
+
+Each rewrite keeps shapes (nodes are interned, so shared parts stay shared).
+
+>>> from matcalc import ops
+>>> from matcalc.ir.expr import var
+>>> A, B, c = var("A", (100, 2)), var("B", (2, 100)), var("c", (100, 1))
+>>> chain = lower([A @ B @ c])[0]
+>>> chain.args[1].op, chain.args[1].shape     # A@(B@c): 400 multiplications, not 20,000
+('matmul', (2, 1))
+"""
+from __future__ import annotations
+
+from ..ir.expr import Expr, walk
+from ..ops import diagonal_vector, is_diagonal_matrix
+
+__all__ = ["lower", "use_counts", "chain_order"]
+
+
+def use_counts(roots: list) -> dict:
+    """How many times each node is an argument, plus once per root it is."""
+    uses: dict = {}
+    for node in walk(_bundle(roots)):
+        for a in node.args:
+            uses[a] = uses.get(a, 0) + 1
+    for r in roots:
+        uses[r] = uses.get(r, 0) + 1
+    return uses
+
+
+def _bundle(roots: list) -> Expr:
+    return Expr("tuple", tuple(roots), None, (1, 1))
+
+
+def lower(roots: list, uses: dict | None = None) -> list:
+    """The roots rewritten for generated code (see the module docstring); uses: use_counts(roots)."""
+    uses = use_counts(roots) if uses is None else uses
+    new: dict = {}
+    for node in walk(_bundle(roots)):
+        if node.op == "tuple":
+            continue
+        args = tuple(new[a] for a in node.args)
+        if node.op == "matmul":
+            new[node] = _product([new[a] for a in _operands(node, uses)])
+        else:
+            new[node] = node if args == node.args else Expr(node.op, args, node.attr)
+    return [new[r] for r in roots]
+
+
+def _operands(node: Expr, uses: dict) -> list:
+    """The factors of a chain, through nested products used nowhere else."""
+    out = []
+    for a in node.args:
+        if a.op == "matmul" and uses.get(a, 0) == 1:
+            out += _operands(a, uses)
+        else:
+            out.append(a)
+    return out
+
+
+def _size(shape) -> float:
+    rows, cols = shape
+    return rows * cols if isinstance(rows, int) and isinstance(cols, int) else float("inf")
+
+
+def _product(factors: list) -> Expr:
+    factors = _without_diagonals(factors)
+    if len(factors) == 1:
+        return factors[0]
+    if all(isinstance(d, int) for f in factors for d in f.shape):
+        return _associate(factors, chain_order([f.shape for f in factors]))
+    return Expr("matmul", tuple(factors))
+
+
+def _without_diagonals(factors: list) -> list:
+    """diag(v) folded into a neighbour: diag(v)@B = v*B (rows scaled), A@diag(v) = A*v' (columns)."""
+    factors = list(factors)
+    i = 0
+    while len(factors) > 1 and i < len(factors):
+        f = factors[i]
+        if not is_diagonal_matrix(f):
+            i += 1
+            continue
+        v = diagonal_vector(f)
+        left = factors[i - 1] if i > 0 else None
+        right = factors[i + 1] if i + 1 < len(factors) else None
+        if right is not None and (left is None or _size(right.shape) <= _size(left.shape)):
+            factors[i:i + 2] = [v * right]
+        else:
+            factors[i - 1:i + 1] = [left * v.T]
+            i -= 1
+    return factors
+
+
+def chain_order(shapes: list) -> dict:
+    """split[(i, j)] = k: the cheapest product of factors i..j multiplies (i..k) by (k+1..j).
+
+    The textbook dynamic programme on dimensions p0, p1, ..., pn (factor i is p_i × p_{i+1}).
+    """
+    p = [shapes[0][0]] + [s[1] for s in shapes]
+    n = len(shapes)
+    cost = {(i, i): 0 for i in range(n)}
+    split: dict = {}
+    for length in range(2, n + 1):
+        for i in range(n - length + 1):
+            j = i + length - 1
+            best = None
+            for k in range(i, j):
+                c = cost[(i, k)] + cost[(k + 1, j)] + p[i] * p[k + 1] * p[j + 1]
+                if best is None or c < best:
+                    best, split[(i, j)] = c, k
+            cost[(i, j)] = best
+    return split
+
+
+def _associate(factors: list, split: dict, i: int = 0, j: int | None = None) -> Expr:
+    j = len(factors) - 1 if j is None else j
+    if i == j:
+        return factors[i]
+    k = split[(i, j)]
+    return _binary(_associate(factors, split, i, k), _associate(factors, split, k + 1, j))
+
+
+def _binary(a: Expr, b: Expr) -> Expr:
+    """a@b; with inner dimension 1 (an outer product, or a scalar factor) the elementwise a*b."""
+    if a.shape[1] == 1:
+        return a * b
+    return a @ b
