@@ -22,7 +22,8 @@ __all__ = ["derive", "hessian", "hvp", "Derivative", "ROWSUM_FACT"]
 
 
 def _name(typed: Expr, result: Expr, found: dict) -> list:
-    return intermediates([result], forward=typed, taken=found)
+    # the result is in normal form: so is the f its names are looked up in (R = X@W - Y in both)
+    return intermediates([result], forward=simplify(typed), taken=found)
 
 
 @deep

@@ -1,7 +1,7 @@
 """Numeric check of a closed-form derivative against torch autograd (torch is imported here only).
 
->>> report = check("norm(X@W - Y)^2", "W")          # doctest: +SKIP
->>> report.ok, report.max_rel_error < 1e-10          # doctest: +SKIP
+>>> report = check("norm(X@W - Y)^2", "W")
+>>> report.ok, report.max_rel_error < 1e-10
 (True, True)
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The command line: matcalc derive | hessian | hvp.
+"""The command line: matcalc derive | hessian | hvp | serve.
 
     matcalc derive "norm(sigmoid(X@W1+b1)@W2+b2-Y)^2" W1 W2
 """
@@ -75,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     common(v)
     v.add_argument("vars", nargs=1, metavar="VAR")
     v.add_argument("direction", nargs="?", default="V", help="name of the direction (default V)")
+    s = sub.add_parser("serve", help="the interactive page and its JSON API on a local server (docs/serve.md)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    s.add_argument("--open", action="store_true", help="open the page in a web browser")
     return ap
 
 
@@ -86,6 +90,9 @@ def _protect_expressions(argv: list) -> list:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(_protect_expressions(argv))
+    if args.command == "serve":
+        from .web.server import serve   # imported here: `matcalc derive` never loads the server
+        return serve(args.host, args.port, open_browser=args.open)
     from .ir.expr import deep_recursion
     try:
         with deep_recursion():
@@ -99,6 +106,7 @@ def _run(args) -> int:
     from . import api
     from .ir.dims import show_shape
     from .printing import intermediates, latex_name, to_latex, to_text
+    from .simplify import simplify
 
     shapes = dict(parse_shape(s) for s in args.shape)
     if args.command == "derive":
@@ -115,7 +123,8 @@ def _run(args) -> int:
     if getattr(args, "steps", False) or args.format not in (None, "text") or args.output or args.ascii:
         return _document(args, results, f"shapes: {shown}{note}", shapes)
     print(f"shapes: {shown}{note}")
-    names = [] if args.inline else intermediates([d.result for d in results], forward=first.f, taken=first.shapes)
+    names = [] if args.inline else intermediates([d.result for d in results], forward=simplify(first.f),
+                                                 taken=first.shapes)
     named = {e: n for n, e in names}
     if args.latex:
         rows = [rf"{latex_name(n)} &= {to_latex(e, named)}" for n, e in names]

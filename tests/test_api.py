@@ -147,7 +147,7 @@ def test_hessian_matches_autograd(f, shapes, wrt):
 def test_logistic_hessian_reads_as_xt_d_x():
     d = matcalc.hessian("sum(log(1 + exp(-y*(X@w))))", "w", {"y": (6,), "X": (6, 3), "w": (3,)})
     H = d.names[0][0]
-    assert d.text().splitlines()[-1] == f"d2f/dw2 = X'@(y^2*{H}*(1 - {H})*X)"
+    assert d.text().splitlines()[-1] == f"d2f/dw2 = X'@({H}*y^2*(1 - {H})*X)"
 
 
 HVPS = [("norm(X@W - Y)^2", {"X": (5, 3), "W": (3, 2), "Y": (5, 2)}, {}),
@@ -223,7 +223,7 @@ READABLE_ML = [
     ("-y'@log(sigmoid(X@w)) - (1-y)'@log(1-sigmoid(X@w))", "w", {"y": (6,), "X": (6, 3), "w": (3,)},
      {"y": "unit"}, "X'@(sigmoid(X@w) - y)"),
     ("norm(X@w - y)^2 + lam*norm(w)^2", "w", {"X": (6, 3), "w": (3,), "y": (6,), "lam": ()}, None,
-     "2*(lam*w + X'@(X@w - y))"),
+     "2*(X'@(X@w - y) + lam*w)"),
     ("mean((X@W - Y)^2)", "W", {"X": (6, 3), "W": (3, 2), "Y": (6, 2)}, None, "X'@(X@W - Y)/6"),
     ("norm(M*(X - U@V'))^2", "U", {"M": (5, 4), "X": (5, 4), "U": (5, 2), "V": (4, 2)}, None,
      "-2*(M^2*(X - U@V'))@V"),

@@ -35,7 +35,7 @@ CASES = [
     pytest.param(lambda: 0 + a, "a", id="zero_plus"),
     pytest.param(lambda: a.T.T, "a", id="double_transpose"),
     pytest.param(lambda: const(2) * const(3) * a, "6*a", id="constants_folded_in_product"),
-    pytest.param(lambda: const(1) + const(2) + s, "3 + s", id="constants_folded_in_sum"),
+    pytest.param(lambda: const(1) + const(2) + s, "s + 3", id="constants_folded_in_sum"),
     pytest.param(lambda: a + a, "2*a", id="a_plus_a"),
     pytest.param(lambda: a - a, "zeros(3, 4)", id="a_minus_a"),
     pytest.param(lambda: x * x, "x^2", id="x_times_x"),
@@ -106,8 +106,8 @@ def test_fired_records_rules():
     """`fired` counts the rules that ran."""
     from collections import Counter
     fired = Counter()
-    simplify(A @ eye(4), fired)
-    assert fired["canonical matmul"] >= 1
+    simplify(call("log", call("exp", a)) + call("tr", eye(3)), fired)
+    assert fired["log of exp"] == 1 and fired["trace of the identity"] == 1
 
 
 # ------------------------------------------------------------------- property

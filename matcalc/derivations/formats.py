@@ -41,8 +41,7 @@ def _rows(dv, style_name: str, width: int) -> list:
     """
     style = STYLES[style_name]
     shown, D = lines(dv)
-    names = {e: n for n, e in dv.names}
-    p = style.printer(names, D.back)
+    p = style.printer(dv.name_map(), D.back)
     rows = [("f", "=", style.printer().doprint(dv.f), "")]
     rows += [(p.name(n), "=", p.doprint(e), "") for n, e in dv.names]
     for k, line in enumerate(shown):

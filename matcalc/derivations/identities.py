@@ -21,7 +21,8 @@ from ..frontend import parse, typecheck
 from ..ir.expr import Expr, const, is_zero, var, walk
 from ..ir.operator import REGISTRY
 from ..simplify import simplify
-from .printers import STYLES
+from ..simplify.normal import scaled, split
+from .printers import STYLES, differentials_last
 
 __all__ = ["identity", "TRACE_FORMS", "trace_form_of", "is_plumbing", "FUSED"]
 
@@ -83,9 +84,11 @@ def _rendered(name: str, style: str) -> str:
         t = var(f"d{a.attr}", a.shape)
         marks[t] = a
         parts.append(record.jvp(y, i, t))
-    rhs = simplify(parts[0] if len(parts) == 1 else Expr("add", tuple(parts)))
-    if is_zero(rhs):
-        rhs = const(0)          # d step(A) = 0, whatever A's shape
+    parts = [differentials_last(simplify(p), marks) for p in parts if not is_zero(simplify(p))]
+    rhs = parts[0] if parts else const(0)   # d step(A) = 0, whatever A's shape
+    for part in parts[1:]:                  # in the order of the arguments: dA B + A dB
+        c, rest = split(part)
+        rhs = Expr("sub", (rhs, scaled(-c, rest))) if c < 0 and rest is not None else Expr("add", (rhs, part))
     lhs = _placeholder(y)
     marks[lhs] = y
     return _show(lhs, rhs, marks, style)

@@ -25,6 +25,7 @@ from ..ir.expr import Expr, call, const, ones, replace, var
 from ..ir.operator import operator
 from ..simplify import simplify
 from .identities import FUSED, is_plumbing, trace_form_of
+from .printers import differentials_last
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def _deps(node: Expr, after: dict) -> list:
 def _expand(node: Expr, after: dict, D: Differentials) -> Expr:
     """d(node) by its rule, in terms of the d(a) of its dependent arguments (a broadcast one as 1 da)."""
     record = operator(node.op)
-    parts = [_broadcast(simplify(record.jvp(node, i, D(node.args[i]))), node.shape) for i in _deps(node, after)]
+    parts = [_broadcast(differentials_last(simplify(record.jvp(node, i, D(node.args[i]))), D.back), node.shape)
+             for i in _deps(node, after)]
     total = parts[0]
     for p in parts[1:]:
         total = total + p
@@ -160,5 +162,7 @@ def term_expr(G: Expr, E: Expr, expanded: bool = False) -> Expr:
     if _identity(G):
         return call("tr", E)
     if expanded and G.op == "mul" and G.args[0].is_const:
-        return call("tr", G.args[0] * (G.args[1].T @ E))
+        rest = G.args[1] if len(G.args) == 2 else Expr("mul", G.args[1:])
+        return call("tr", G.args[0] * (rest.T @ E))
     return call("tr", G.T @ E)
+

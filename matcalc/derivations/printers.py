@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 
+from ..ir.expr import Expr
 from ..printing.base import ATOM, POWER, precedence
 from ..printing.latex import LatexPrinter, latex_name
 from ..printing.text import TextPrinter
 from ..printing.unicode import UnicodeMath, unicode_name
 
-__all__ = ["STYLES", "Style", "plain_symbol"]
+__all__ = ["STYLES", "Style", "plain_symbol", "differentials_last"]
 
 
 class DifferentialMixin:
@@ -116,3 +117,19 @@ class Latex(Style):
 
 
 STYLES = {"unicode": Style(), "ascii": Ascii(), "latex": Latex()}
+
+
+def differentials_last(e: Expr, differentials) -> Expr:
+    """e with each product's differential factors moved to its end: σ(A) ⊙ (1 − σ(A)) ⊙ dA.
+
+    The normal form orders factors by structure; a derivation reads better with d(...) last.
+    """
+    if e.op in ("add", "sub", "neg"):
+        args = tuple(differentials_last(a, differentials) for a in e.args)
+        return e if args == e.args else Expr(e.op, args)
+    if e.op != "mul":
+        return e
+    rest = [a for a in e.args if a not in differentials]
+    moved = [a for a in e.args if a in differentials]
+    return e if not moved or e.args[-len(moved):] == tuple(moved) else Expr("mul", tuple(rest + moved))
+

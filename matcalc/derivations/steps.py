@@ -15,7 +15,7 @@ from ..diff import gradient
 from ..errors import UnsupportedError
 from ..frontend import prepare
 from ..ir.dims import SCALAR
-from ..ir.expr import Expr, deep
+from ..ir.expr import Expr, deep, walk
 from ..printing import intermediates
 from ..simplify import simplify
 from .identities import identity
@@ -54,6 +54,11 @@ class Derivation:
     steps: tuple
     names: tuple
     direction: str | None = None
+    aliases: tuple = ()
+
+    def name_map(self) -> dict:
+        """{node: name} for the printers: each named intermediate and f's own node for it."""
+        return {**{e: n for n, e in self.names}, **dict(self.aliases)}
 
     def symbol(self) -> str:
         return plain_symbol(self.kind, self.wrt, self.direction)
@@ -71,18 +76,25 @@ def derivation_of(typed: Expr, x: Expr, found: dict) -> Derivation:
     """The derivation for a typed f and variable x (what Derivative.steps uses)."""
     if typed.shape != SCALAR:
         raise UnsupportedError("step-by-step derivations are for scalar f")
-    memo: dict = {}
     raw: list = []
     gradient(typed, x, trace=lambda node, op, frontier: raw.append((node, op, frontier)))
     steps = []
     for node, op, frontier in raw:
-        terms = tuple((u, simplify(G, memo=memo)) for u, G in frontier)
+        terms = tuple((u, simplify(G)) for u, G in frontier)
         steps.append(Step(op.title, op.name, node, terms))
-    result = simplify(gradient(typed, x), memo=memo)
-    names = tuple(intermediates([result], forward=typed, taken=found))   # the result's names keep lines short
-    return Derivation(typed, x.attr, result, "gradient", tuple(steps), names)
+    result = simplify(gradient(typed, x))
+    names = tuple(intermediates([result], forward=simplify(typed), taken=found))   # they keep lines short
+    return Derivation(typed, x.attr, result, "gradient", tuple(steps), names, aliases=raw_aliases(typed, names))
+
+
+def raw_aliases(typed: Expr, names) -> tuple:
+    """(node of f as written, name) for each named intermediate: dR names the R of f = ‖XW − Y‖²
+    although R itself is kept in normal form."""
+    named = {e: n for n, e in names}
+    return tuple((u, named[simplify(u)]) for u in walk(typed) if u not in named and simplify(u) in named)
 
 
 def summary(d) -> Derivation:
     """A derivation without steps, for any Derivative: a format then shows f, the names and the result."""
-    return Derivation(d.f, d.wrt, d.result, d.kind, (), tuple(d.names), d.direction)
+    return Derivation(d.f, d.wrt, d.result, d.kind, (), tuple(d.names), d.direction,
+                      aliases=raw_aliases(d.f, d.names))

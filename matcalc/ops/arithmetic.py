@@ -14,7 +14,7 @@ import functools
 import operator as pyop
 
 from ..ir.dims import broadcast_shape, matmul_shape, same_shape
-from ..ir.expr import Expr, call
+from ..ir.expr import Expr, call, const
 from ..ir.operator import POSTFIX, POWER, PREFIX, PRODUCT, SUM, Code, Operator, register
 from .builders import NONZERO, POSITIVE, column, linear
 
@@ -25,16 +25,92 @@ def _broadcast(dims, shapes, attr):
     return broadcast_shape(dims, *shapes)
 
 
-def _others(y: Expr, i: int) -> list:
-    return [a for k, a in enumerate(y.args) if k != i]
-
-
 def _product(factors: list, combine) -> Expr:
     return functools.reduce(combine, factors)
 
 
-def _with(y: Expr, i: int, t: Expr) -> list:
-    return list(y.args[:i]) + [t] + list(y.args[i + 1:])
+def _partials(y: Expr, combine) -> tuple:
+    """(prefixes, suffixes) of y's arguments: the products of the first i and of the last i.
+
+    The rule of argument i of an n-ary product needs the product of all the others; built from
+    shared prefixes and suffixes it costs O(n) nodes for all i together, not O(n²).
+    """
+    def build(node):
+        prefixes, suffixes = [None], [None]
+        for a in node.args:
+            prefixes.append(a if prefixes[-1] is None else combine(prefixes[-1], a))
+        for a in reversed(node.args):
+            suffixes.append(a if suffixes[-1] is None else combine(a, suffixes[-1]))
+        return prefixes, suffixes[::-1]
+    return y.cached(("partials", combine), build)
+
+
+def _around(y: Expr, i: int, combine):
+    """(product of the arguments before i, product of those after i), None where there are none."""
+    prefixes, suffixes = _partials(y, combine)
+    return prefixes[i], suffixes[i + 1]
+
+
+# ------------------------------------------------------------- display
+# The simplifier writes a - b as a + (-1)*b and a/b as a*b^-1 (one sum, one product, whatever the
+# signs); these show them as a person writes them.
+def _coefficient(e: Expr):
+    """(c, the rest of e) for a product led by a number c, else (1, e)."""
+    if e.op == "const":
+        return e.value, None
+    if e.op == "mul" and e.args[0].op == "const":
+        rest = e.args[1:]
+        return e.args[0].value, rest[0] if len(rest) == 1 else Expr("mul", rest)
+    return 1.0, e
+
+
+def _times(c: float, rest):
+    if rest is None:
+        return const(c)
+    return rest if c == 1 else Expr("mul", (const(c),) + (rest.args if rest.op == "mul" else (rest,)))
+
+
+def _show_sum(e: Expr, style: str):
+    """a + (-2)*b shown as a - 2*b: negative terms become neg(...), which the printers write with a minus."""
+    if not any(_coefficient(t)[0] < 0 for t in e.args):
+        return None
+    shown = []
+    for t in e.args:
+        c, rest = _coefficient(t)
+        shown.append(Expr("neg", (_times(-c, rest),)) if c < 0 else t)
+    return Expr("add", tuple(shown))
+
+
+def _show_product(e: Expr, style: str):
+    """-2*x*y^-1 shown as -(2*x/y); x/6 rather than 0.1666...*x."""
+    c, rest = _coefficient(e)
+    factors = [] if rest is None else list(rest.args if rest.op == "mul" else (rest,))
+    over = [f for f in factors if f.op == "pow" and f.args[1].op == "const" and f.args[1].value < 0]
+    magnitude = abs(c)
+    divisor = round(1 / magnitude) if 0 < magnitude < 1 and (1 / magnitude) == round(1 / magnitude) else None
+    if c > 0 and not over and divisor is None:
+        return None
+    top = [f for f in factors if f not in over]
+    bottom = ([const(divisor)] if divisor else []) + [
+        f.args[0] if f.args[1].value == -1 else Expr("pow", (f.args[0], const(-f.args[1].value))) for f in over]
+    head = [] if magnitude == 1 or divisor else [const(magnitude)]
+    numerator = _product_of(head + top, e.shape)
+    out = numerator if not bottom else Expr("div", (numerator, _product_of(bottom, None)))
+    return Expr("neg", (out,)) if c < 0 else out
+
+
+def _product_of(factors: list, shape) -> Expr:
+    if not factors:
+        return const(1.0)
+    return factors[0] if len(factors) == 1 else Expr("mul", tuple(factors))
+
+
+def _show_power(e: Expr, style: str):
+    """x^-1 shown as 1/x."""
+    base, p = e.args
+    if p.op != "const" or p.value >= 0:
+        return None
+    return Expr("div", (const(1.0), base if p.value == -1 else Expr("pow", (base, const(-p.value)))))
 
 
 def _infix(symbol: str):
@@ -55,7 +131,7 @@ register(Operator(
     "add", "addition", "elementwise sum", arity=None, shape_rule=_broadcast, shape_doc=_BROADCAST,
     syntax="A + B", trace_form="linearity", jvp=lambda y, i, t: t, vjp=lambda y, i, G: G, vec_jacobian=lambda y, i, J: J,
     numpy=lambda B, *a: functools.reduce(pyop.add, a), precedence=SUM, elementwise=True, naming="R",
-    code=_arithmetic(_infix("+"), "add", "add")))
+    display=_show_sum, code=_arithmetic(_infix("+"), "add", "add")))
 register(Operator(
     "sub", "subtraction", "elementwise difference", arity=2, shape_rule=_broadcast, shape_doc=_BROADCAST,
     syntax="A - B", trace_form="linearity", jvp=lambda y, i, t: t if i == 0 else -t, vjp=lambda y, i, G: G if i == 0 else -G,
@@ -69,17 +145,18 @@ linear("neg", "negation", "negation", shape_rule=lambda dims, shapes, attr: same
 
 # -------------------------------------------------------------- products
 def _mul_factor(y: Expr, i: int) -> Expr:
-    return _product(_others(y, i), pyop.mul)
+    before, after = _around(y, i, pyop.mul)
+    return before if after is None else after if before is None else before * after
 
 
 register(Operator(
     "mul", "elementwise product", "elementwise (Hadamard) product; a scalar factor scales", arity=None,
     shape_rule=_broadcast, shape_doc=_BROADCAST, syntax="A * B", linear=True,
-    jvp=lambda y, i, t: _product(_with(y, i, t), pyop.mul),
+    jvp=lambda y, i, t: _mul_factor(y, i) * t,
     vjp=lambda y, i, G: G * _mul_factor(y, i),
     vec_jacobian=lambda y, i, J: column(_mul_factor(y, i)) * J,
     numpy=lambda B, *a: functools.reduce(pyop.mul, a), precedence=PRODUCT, elementwise=True,
-    code=_arithmetic(_infix("*"), "multiply", "mul")))
+    display=_show_product, code=_arithmetic(_infix("*"), "multiply", "mul")))
 
 register(Operator(
     "div", "elementwise quotient", "elementwise quotient", arity=2, shape_rule=_broadcast, shape_doc=_BROADCAST,
@@ -115,7 +192,7 @@ register(Operator(
     jvp=lambda y, i, t: _power_factor(y, i) * t,
     vjp=lambda y, i, G: G * _power_factor(y, i),
     vec_jacobian=lambda y, i, J: column(_power_factor(y, i)) * J,
-    numpy=lambda B, a, p: a ** p, domain=_pow_domain, precedence=POWER, elementwise=True,
+    numpy=lambda B, a, p: a ** p, domain=_pow_domain, precedence=POWER, elementwise=True, display=_show_power,
     code=_arithmetic("{0} ** {1}", "power", "pow")))
 
 
@@ -125,10 +202,14 @@ def _chain(factors: list) -> Expr:
 
 
 def _matmul_vjp(y: Expr, i: int, G: Expr) -> Expr:
-    # tr(G' P dA S) = tr((P' G S')' dA): the factors before and after A, transposed
-    before = [a.T for a in reversed(y.args[:i])]
-    after = [a.T for a in reversed(y.args[i + 1:])]
-    return _chain(before + [G] + after)
+    # tr(G' P dA S) = tr((P' G S')' dA): the products before and after A, transposed
+    before, after = _around(y, i, pyop.matmul)
+    return _chain(([before.T] if before is not None else []) + [G] + ([after.T] if after is not None else []))
+
+
+def _matmul_jvp(y: Expr, i: int, t: Expr) -> Expr:
+    before, after = _around(y, i, pyop.matmul)
+    return _chain(([before] if before is not None else []) + [t] + ([after] if after is not None else []))
 
 
 def _matmul_vec_jacobian(y: Expr, i: int, J: Expr):
@@ -162,7 +243,7 @@ def _chain_code(multi_dot: str):
 register(Operator(
     "matmul", "matrix product", "matrix product", arity=None,
     shape_rule=lambda dims, shapes, attr: matmul_shape(dims, *shapes), shape_doc="m×k @ k×n → m×n",
-    syntax="A @ B", linear=True, trace_form="cyclic", jvp=lambda y, i, t: _chain(_with(y, i, t)), vjp=_matmul_vjp,
+    syntax="A @ B", linear=True, trace_form="cyclic", jvp=_matmul_jvp, vjp=_matmul_vjp,
     vec_jacobian=_matmul_vec_jacobian, numpy=lambda B, *a: functools.reduce(pyop.matmul, a), precedence=PRODUCT,
     naming="Z", code={"numpy": Code(_chain_code("np.linalg.multi_dot"), fresh=True),
                       "torch": Code(_chain_code("torch.linalg.multi_dot"), fresh=True),

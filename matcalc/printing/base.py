@@ -110,17 +110,33 @@ class Printer:
                                  and not _coefficient_led(first)
                                  and not (e.op == "div" and e.args[1].is_scalar))
         out = [self.parenthesize(first, first_needs)]
-        for right in rest:
+        for k, right in enumerate(rest, 1):
             rp = self.prec(right)
-            out.append(self.parenthesize(right, rp < p or (rp == p and not self._associates(e, right))))
+            out.append(self.parenthesize(right, rp < p or (rp == p and not self._associates(e, right, k))))
         return out
+
+    def signed_operands(self, e: Expr) -> list:
+        """[(minus, text)] of a sum: a term -t after the first is written `- t`, as in a - b."""
+        plain = self.operands(e)
+        out = []
+        for k, term in enumerate(e.args):
+            if k and term.op == "neg" and term not in self.names:
+                inner = term.args[0]
+                out.append((True, self.parenthesize(inner, self.prec(inner) <= SUM)))
+            else:
+                out.append((False, plain[k]))
+        return out
+
+    def join_sum(self, e: Expr, plus: str, minus: str) -> str:
+        parts = self.signed_operands(e)
+        return parts[0][1] + "".join((minus if neg else plus) + text for neg, text in parts[1:])
 
     def _mixed(self, inner: str, outer: str) -> bool:
         # (R@W2')*H reads better than R@W2'*H, though both mean the same
         return (inner == "matmul") != (outer == "matmul")
 
-    def _associates(self, e: Expr, right: Expr) -> bool:
-        """a op (b op2 c) == a op b op2 c, printed without parentheses?"""
+    def _associates(self, e: Expr, right: Expr, k: int = 1) -> bool:
+        """Is e's k-th operand `right` printed bare: a op (b op2 c) == a op b op2 c?"""
         if right in self.names:
             return True
         right = shown(right, self.style)
@@ -129,7 +145,8 @@ class Printer:
         if e.op == "matmul":
             return right.op == "matmul"
         if e.op == "mul":
-            return right.op in ("mul", "div") or (right.op == "matmul" and e.args[0].is_const)
+            # 2*A@B is (2*A)@B = 2*(A@B); H*A@B would be (H*A)@B: bare only after numbers
+            return right.op in ("mul", "div") or (right.op == "matmul" and all(a.is_const for a in e.args[:k]))
         return False
 
 

@@ -82,7 +82,7 @@ class LatexPrinter(Printer):
         return rf"I_{{{_dimension(e.shape[0])}}}"
 
     def print_add(self, e):
-        return " + ".join(self.operands(e))
+        return self.join_sum(e, " + ", " - ")
 
     def print_sub(self, e):
         return " - ".join(self.operands(e))

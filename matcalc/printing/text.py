@@ -52,7 +52,7 @@ class TextPrinter(Printer):
         return symbol.join(self.operands(e))
 
     def print_add(self, e):
-        return self._join(e, " + ")
+        return self.join_sum(e, " + ", " - ")
 
     def print_sub(self, e):
         return self._join(e, " - ")

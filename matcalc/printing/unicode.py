@@ -102,7 +102,7 @@ class UnicodeMath(Printer):
                 return None
 
     def print_add(self, e):
-        return " + ".join(self.operands(e))
+        return self.join_sum(e, " + ", " − ")
 
     def print_sub(self, e):
         return " − ".join(self.operands(e))
