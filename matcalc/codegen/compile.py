@@ -19,14 +19,14 @@ import builtins
 import itertools
 import linecache
 
-from .. import api
+from ..api import derive, hessian, hvp
 from ..errors import MatcalcError, UnsupportedError
 from ..ir.dims import show_shape
 from ..ir.expr import deep, size, var
 from ..printing import intermediates, to_text
 from ..simplify import simplify
 from .emit import BACKENDS
-from .lower import lower, use_counts
+from .lower import lower
 from .module import Signature, module_source, safe_name
 
 __all__ = ["compile_function", "generate", "CompiledFunction", "KINDS"]
@@ -69,13 +69,13 @@ class CompiledFunction:
 
 def _derivatives(f: str, wrt: list, shapes, kind: str, direction: str) -> list:
     if kind == "grad":
-        return [api.derive(f, w, shapes) for w in wrt]
+        return [derive(f, w, shapes) for w in wrt]
     if kind == "hessian":
-        return [api.hessian(f, w, shapes) for w in wrt]
+        return [hessian(f, w, shapes) for w in wrt]
     if len(wrt) != 1:
         raise UnsupportedError("hvp takes one variable (its direction has that variable's shape); "
                                "compile one function per variable")
-    return [api.hvp(f, wrt[0], shapes, direction)]
+    return [hvp(f, wrt[0], shapes, direction)]
 
 
 def _value_root(derivs: list):
@@ -106,7 +106,7 @@ def generate(f: str, wrt, shapes=None, backend: str = "numpy", kind: str = "grad
     for d in derivs[1:]:
         found.update(d.shapes)
     value = _value_root(derivs)
-    roots = lower([value] + [d.result for d in derivs], use_counts([value] + [d.result for d in derivs]))
+    roots = lower([value] + [d.result for d in derivs])
     inputs, taken = [], set()
     for name, shape in found.items():
         py = safe_name(name, taken)

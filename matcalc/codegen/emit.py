@@ -23,6 +23,7 @@ import ast
 from ..ir.expr import Expr, const
 from ..ir.operator import REGISTRY, Code
 from ..simplify import simplify
+from .lower import displayed
 from .schedule import NUMBERS, Plan
 
 __all__ = ["Emitter", "tidy", "number"]
@@ -312,7 +313,7 @@ class Emitter:
                 record = REGISTRY[y.op]
                 kernel = record.code[self.backend].backward if self.backend in record.code else ""
                 if kernel and y in self.names:
-                    factor = simplify(record.vjp(y, 0, const(1.0)))
+                    factor = displayed([simplify(record.vjp(y, 0, const(1.0)))])[0]
                     table[y] = (kernel, factor.args if factor.op == "mul" else (factor,))
             self._backward_factors = table
         return self._backward_factors

@@ -1,5 +1,9 @@
 """Rewrites of the expression DAG that make generated code cheaper; the value never changes.
 
+  display      the simplifier's normal form (a + (-1)*b, a*b^-1) as the text printer shows it,
+               by each operator's own display hook (a - b, a/b): fewer operations, and code
+               that reads like the formulas in its docstring;
+
   chains       a product A@B@C (nested binary products used once are one chain) is associated
                by its cost when every size is known: the classic dynamic programme over the
                chain's dimensions, as numpy.linalg.multi_dot does at run time (a chain with a
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 from ..ir.expr import Expr, walk
 from ..ops import diagonal_vector, is_diagonal_matrix
+from ..printing.base import shown
 
 __all__ = ["lower", "use_counts", "chain_order"]
 
@@ -41,8 +46,35 @@ def _bundle(roots: list) -> Expr:
     return Expr("tuple", tuple(roots), None, (1, 1))
 
 
+def displayed(roots: list) -> list:
+    """The roots with every node in the form the text printer shows (a - b for a + (-1)*b)."""
+    memo: dict = {}
+
+    def visit(node: Expr) -> Expr:
+        if node not in memo:
+            form = _difference(shown(node, "text"))
+            args = tuple(visit(a) for a in form.args)
+            memo[node] = form if args == form.args else Expr(form.op, args, form.attr)
+        return memo[node]
+    return [visit(r) for r in roots]
+
+
+def _difference(e: Expr) -> Expr:
+    """a + (-b) + (-c) as a - (b + c): one subtraction, not a negation per term."""
+    if e.op != "add":
+        return e
+    minus = [a.args[0] for a in e.args if a.op == "neg"]
+    plus = [a for a in e.args if a.op != "neg"]
+    if not minus or not plus:
+        return e
+    def total(terms):
+        return terms[0] if len(terms) == 1 else Expr("add", tuple(terms))
+    return Expr("sub", (total(plus), total(minus)))
+
+
 def lower(roots: list, uses: dict | None = None) -> list:
     """The roots rewritten for generated code (see the module docstring); uses: use_counts(roots)."""
+    roots = displayed(roots)
     uses = use_counts(roots) if uses is None else uses
     new: dict = {}
     for node in walk(_bundle(roots)):
