@@ -44,8 +44,9 @@ class CompiledFunction:
     """
 
     def __init__(self, source: str, namespace: dict, function: str, inputs: list, wrt: list, kind: str,
-                 backend: str):
+                 backend: str, declared=()):
         self.source = source
+        self.declared = frozenset(declared)   # names given shapes that f does not use: values ignored
         self.function = namespace[function]
         self.autograd = namespace.get("Function")
         self.inputs = [name for name, _ in inputs]
@@ -57,7 +58,7 @@ class CompiledFunction:
         if missing:
             raise MatcalcError(f"missing value{'s' if len(missing) > 1 else ''} for {', '.join(missing)}; "
                                f"this function takes {', '.join(self.inputs)}")
-        unknown = [n for n in values if n not in self._python]
+        unknown = [n for n in values if n not in self._python and n not in self.declared]
         if unknown:
             raise MatcalcError(f"unknown variable{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
                                f"this function takes {', '.join(self.inputs)}")
@@ -155,4 +156,4 @@ def compile_function(f: str, wrt, shapes=None, backend: str = "numpy", kind: str
     """f and its derivatives (kind grad | hessian | hvp) as generated code for a backend."""
     source, function, inputs, wrt = generate(f, wrt, shapes, backend, kind, direction)
     namespace = load(source, backend)
-    return CompiledFunction(source, namespace, function, inputs, wrt, kind, backend)
+    return CompiledFunction(source, namespace, function, inputs, wrt, kind, backend, declared=shapes or ())

@@ -26,7 +26,7 @@ from ..simplify import simplify
 from .lower import displayed
 from .schedule import NUMBERS, Plan
 
-__all__ = ["Emitter", "tidy", "number"]
+__all__ = ["Emitter", "tidy", "number", "atom"]
 
 IN_PLACE = {"numpy": True, "torch": True, "jax": False}
 BACKENDS = tuple(IN_PLACE)
@@ -270,10 +270,10 @@ class Emitter:
             if a in self.names or len(a.args) != 2 or a.shape != node.shape:
                 continue
             method = {"matmul": "addmm", "mul": "addcmul"}.get(a.op)
-            if method is None:
-                continue
             others = args[:k] + args[k + 1:]
             c = others[0] if len(others) == 1 else Expr("add", tuple(others))
+            if method is None or c.op in NUMBERS or any(x.op in NUMBERS for x in a.args):
+                continue    # addmm and addcmul take tensors, not numbers
             u, v = (atom(self.expr(x)) for x in a.args)
             if c in self.names and c.shape == node.shape and self.plan.dead_after(c, self.statement, self.position):
                 buf = self.names[c]

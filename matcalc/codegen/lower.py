@@ -1,5 +1,8 @@
 """Rewrites of the expression DAG that make generated code cheaper; the value never changes.
 
+  constants    a 1×1 subexpression of numbers alone (exp(2), 1/3) is computed once, here, and written
+               as a Python number: a number keeps the inputs' dtype in every backend, where a
+               float64 array made from exp(2) would turn float32 code into float64;
   display      the simplifier's normal form (a + (-1)*b, a*b^-1) as the text printer shows it,
                by each operator's own display hook (a - b, a/b): fewer operations, and code
                that reads like the formulas in its docstring;
@@ -24,7 +27,9 @@ Each rewrite keeps shapes (nodes are interned, so shared parts stay shared).
 """
 from __future__ import annotations
 
-from ..ir.expr import Expr, walk
+from ..errors import MatcalcError
+from ..ir.expr import Expr, const, walk
+from ..ir.operator import REGISTRY
 from ..ops import diagonal_vector, is_diagonal_matrix
 from ..printing.base import shown
 
@@ -72,9 +77,40 @@ def _difference(e: Expr) -> Expr:
     return Expr("sub", (total(plus), total(minus)))
 
 
+def folded(roots: list) -> list:
+    """The roots with each 1×1 subexpression of numbers alone replaced by its value (exp(2) -> 7.389...)."""
+    constant: dict = {}
+    new: dict = {}
+    for node in walk(_bundle(roots)):
+        if node.op == "tuple":
+            continue
+        record = REGISTRY.get(node.op)
+        constant[node] = (node.op != "var" and all(constant[a] for a in node.args)
+                          and all(isinstance(d, int) for d in node.shape)
+                          and not (node.op == "dim" and not isinstance(node.attr, int)))
+        args = tuple(new[a] for a in node.args)
+        if constant[node] and node.shape == (1, 1) and node.op != "const" and not record.leaf:
+            value = _value(node)
+            if value is not None:
+                new[node] = const(value)
+                continue
+        new[node] = node if args == node.args else Expr(node.op, args, node.attr)
+    return [new[r] for r in roots]
+
+
+def _value(node: Expr):
+    """node's number, or None where numpy cannot compute it here (generated code will say why)."""
+    from ..numerics.backends import numpy_backend
+    from ..numerics.evaluate import run
+    try:
+        return float(run(node, {}, numpy_backend()).reshape(()))
+    except (MatcalcError, ArithmeticError, ValueError):
+        return None
+
+
 def lower(roots: list, uses: dict | None = None) -> list:
     """The roots rewritten for generated code (see the module docstring); uses: use_counts(roots)."""
-    roots = displayed(roots)
+    roots = displayed(folded(roots))
     uses = use_counts(roots) if uses is None else uses
     new: dict = {}
     for node in walk(_bundle(roots)):

@@ -18,13 +18,15 @@ import keyword
 from dataclasses import dataclass
 
 from ..ir.expr import Expr, walk
-from .emit import Emitter
+from .emit import Emitter, atom
 from .schedule import NUMBERS
 
 __all__ = ["Signature", "module_source", "safe_name", "RESERVED"]
 
 IMPORTS = {"numpy": ["import numpy as np"], "torch": ["import torch"],
            "jax": ["import jax", "import jax.numpy as jnp"]}
+# torch: no tape (the closed form needs none).  JAX code stays plain: jax.jit(fn.function) compiles it
+DECORATORS = {"torch": ["@torch.no_grad()"]}
 AS_ARRAY = {"numpy": "np.asarray({0})", "jax": "jnp.asarray({0})"}
 # names generated code uses for itself: a variable of the language called so gets a trailing _
 RESERVED = frozenset({"np", "torch", "jax", "jnp", "value", "float", "Function", "ctx"}) | frozenset(keyword.kwlist)
@@ -67,7 +69,7 @@ def module_source(backend: str, sig: Signature, doc: str, preferred: dict, autog
     lines = [f'"""{doc.rstrip()}\n"""', *IMPORTS[backend], ""]
     for h in helpers:
         lines += ["", h.rstrip("\n"), ""]
-    lines += ["", *(["@torch.no_grad()"] if backend == "torch" else []),
+    lines += ["", *DECORATORS.get(backend, ()),
               f"def {sig.function}({', '.join(params.values())}):",
               '    """f and its derivatives at the given arrays: (value, {variable: derivative})."""']
     lines += ["    " + line for line in _prologue(backend, sig, dims)]
@@ -130,13 +132,13 @@ def _array(emitter: Emitter, root: Expr) -> str:
 
 def _return(emitter: Emitter, sig: Signature) -> str:
     value = _array(emitter, sig.value)
-    value = f"{value}.reshape(())" if sig.value.shape == (1, 1) else value
+    value = f"{atom(value)}.reshape(())" if sig.value.shape == (1, 1) else value
     parts = []
     for key, root, like in sig.outputs:
         code = _array(emitter, root)
         rows, cols = root.shape
         if like and (rows == 1 or cols == 1):
-            code = f"{code}.reshape(_{like}_shape)"
+            code = f"{atom(code)}.reshape(_{like}_shape)"
         parts.append(f"{key!r}: {code}")
     return f"return {value}, {{{', '.join(parts)}}}"
 
