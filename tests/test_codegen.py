@@ -116,6 +116,18 @@ def test_the_inputs_are_left_alone():
     assert all(np.array_equal(values[k], kept[k]) for k in values)
 
 
+def _operators_with_values():
+    from matcalc.ir.operator import REGISTRY
+    return sorted(name for name in REGISTRY if name != "var")   # a variable is its parameter's name
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("op", _operators_with_values())
+def test_every_operator_has_code_for_every_backend(op, backend):
+    from matcalc.ir.operator import REGISTRY
+    assert backend in REGISTRY[op].code, f"operator {op} has no {backend} Code (see docs/codegen.md)"
+
+
 # ----------------------------------------------------------------- torch autograd Function
 def _homework_params(seed):
     g = torch.Generator().manual_seed(seed)

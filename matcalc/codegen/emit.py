@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 
-from ..ir.expr import Expr, const
+from ..ir.expr import Expr, const, replace, var
 from ..ir.operator import REGISTRY, Code
 from ..simplify import simplify
 from .lower import displayed
@@ -294,9 +294,11 @@ class Emitter:
                     rest.remove(f)
             except ValueError:
                 continue
-            if not rest or all(f.shape != node.shape for f in rest):
+            if not rest:
                 continue
             g = rest[0] if len(rest) == 1 else Expr("mul", tuple(rest))
+            if g.shape != node.shape:
+                continue
             carrier = self._carrier(node, [(0, g)])
             if carrier is None:
                 self.emit(f"{dest} = {kernel}({atom(self.expr(g))}, {self.expr(y)})")
@@ -313,7 +315,11 @@ class Emitter:
                 record = REGISTRY[y.op]
                 kernel = record.code[self.backend].backward if self.backend in record.code else ""
                 if kernel and y in self.names:
-                    factor = displayed([simplify(record.vjp(y, 0, const(1.0)))])[0]
+                    # f'(a) in y, derived on a stand-in argument: simplifying y's own argument could
+                    # undo what lowering did to it (X*W1 back to X@W1), and then nothing would match
+                    stand_in = Expr(y.op, (var("a", y.args[0].shape),), y.attr)
+                    factor = displayed([simplify(record.vjp(stand_in, 0, const(1.0)))])[0]
+                    factor = replace(factor, {stand_in: y})
                     table[y] = (kernel, factor.args if factor.op == "mul" else (factor,))
             self._backward_factors = table
         return self._backward_factors

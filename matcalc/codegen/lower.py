@@ -7,6 +7,8 @@
                by each operator's own display hook (a - b, a/b): fewer operations, and code
                that reads like the formulas in its docstring;
 
+  multiples    c*a*b*... where the product a*b*... is computed elsewhere anyway is c times that
+               product: d(b1) = 2*S shares S with d(W1) = 2*X'@S (the simplifier flattens 2*S);
   chains       a product A@B@C (nested binary products used once are one chain) is associated
                by its cost when every size is known: the classic dynamic programme over the
                chain's dimensions, as numpy.linalg.multi_dot does at run time (a chain with a
@@ -108,9 +110,26 @@ def _value(node: Expr):
         return None
 
 
+def shared_multiples(roots: list) -> list:
+    """The roots with c*a*b*... written c*(a*b*...) wherever the product a*b*... is a node of its own."""
+    nodes = set(walk(_bundle(roots)))
+    new: dict = {}
+    for node in walk(_bundle(roots)):
+        if node.op == "tuple":
+            continue
+        args = tuple(new[a] for a in node.args)
+        if node.op == "mul" and len(args) > 2:
+            numbers = tuple(a for a in node.args if a.op == "const")
+            rest = tuple(a for a in node.args if a.op != "const")
+            if numbers and len(rest) > 1 and Expr("mul", rest) in nodes:
+                args = tuple(new[a] for a in numbers) + (new[Expr("mul", rest)],)
+        new[node] = node if args == node.args else Expr(node.op, args, node.attr)
+    return [new[r] for r in roots]
+
+
 def lower(roots: list, uses: dict | None = None) -> list:
     """The roots rewritten for generated code (see the module docstring); uses: use_counts(roots)."""
-    roots = displayed(folded(roots))
+    roots = shared_multiples(displayed(folded(roots)))
     uses = use_counts(roots) if uses is None else uses
     new: dict = {}
     for node in walk(_bundle(roots)):
