@@ -119,7 +119,15 @@ class Emitter:
             rows, cols = node.attr if len(node.attr) == 2 else (node.attr[0], node.attr[0])
             return code.call([], node, rows=self.dim(rows), cols=self.dim(cols))
         self._helper(code)
-        return code.call([atom(self.expr(a)) for a in node.args], node)
+        return code.call([atom(self._argument(a, node)) for a in node.args], node)
+
+    def _argument(self, a: Expr, parent: Expr) -> str:
+        """An argument's code; an elementwise chain under a product or reduction is computed first,
+        in place, into a buffer of its own (X.T @ (G*H*(1 - H)) makes one array, not three)."""
+        if self.in_place and not REGISTRY[parent.op].elementwise and a not in self.names \
+                and self._in_place_worthy(a):
+            return self.into(a, self.fresh_name("tmp"))
+        return self.expr(a)
 
     def dim(self, d) -> str:
         return str(d) if isinstance(d, int) else self.dims[d]
