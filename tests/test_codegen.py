@@ -102,6 +102,16 @@ def test_source_is_standalone(backend):
     assert not check_source(matcalc.compile(HOMEWORK, "W1", HOMEWORK_SHAPES, backend=backend).source)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_broadcast_ones_are_never_built(backend):
+    """logsumexp's Hessian diag(p) - p@p' is written eye(n) - p' scaled by p: no n×n ones, and right."""
+    fn = matcalc.compile("logsumexp(x)", "x", {"x": (6,)}, backend=backend, kind="hessian")
+    x = random_values({"x": (6,)}, seed=9)
+    p = np.exp(x["x"] - np.log(np.exp(x["x"]).sum()))
+    assert "ones(" not in fn.source.split('"""', 2)[2]
+    assert not compare(fn(**to_backend(x, backend, "float64"))[1]["x"], np.diag(p) - np.outer(p, p))
+
+
 def test_symbolic_sizes_are_read_off_the_inputs():
     fn = matcalc.compile("sum(X@w)/n", "w", {"X": ("n", "d"), "w": ("d",)})
     for n in (4, 9):

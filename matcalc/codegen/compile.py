@@ -26,7 +26,7 @@ from ..ir.expr import deep, size, var
 from ..printing import intermediates, to_text
 from ..simplify import simplify
 from .emit import BACKENDS
-from .lower import lower
+from .lower import bundle, lower
 from .module import Signature, module_source, safe_name
 
 __all__ = ["compile_function", "generate", "CompiledFunction", "KINDS"]
@@ -84,12 +84,7 @@ def _value_root(derivs: list):
     f = derivs[0].f
     results = [d.result for d in derivs]
     candidates = [f, simplify(f)]
-    return min(candidates, key=lambda g: size(_bundle([g] + results)))
-
-
-def _bundle(roots: list):
-    from ..ir.expr import Expr
-    return Expr("tuple", tuple(roots), None, (1, 1))
+    return min(candidates, key=lambda g: size(bundle([g] + results)))
 
 
 @deep

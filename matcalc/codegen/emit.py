@@ -216,7 +216,7 @@ class Emitter:
             if a in self.names and self.plan.dead_after(a, self.statement, self.position):
                 return i, a
         for i, a in full:
-            if a not in self.names and not REGISTRY[a.op].leaf and self.fresh(a):
+            if a not in self.names and self.fresh(a) and (not REGISTRY[a.op].leaf or a.shape != (1, 1)):
                 return i, a
         return None
 

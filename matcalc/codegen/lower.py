@@ -9,6 +9,8 @@
 
   multiples    c*a*b*... where the product a*b*... is computed elsewhere anyway is c times that
                product: d(b1) = 2*S shares S with d(W1) = 2*X'@S (the simplifier flattens 2*S);
+  broadcasts   u*ones(m, n) inside an elementwise operation of that m×n shape is u, which broadcasts:
+               eye(n) - p'*ones(n, n) is eye(n) - p', with no n×n array of ones;
   chains       a product A@B@C (nested binary products used once are one chain) is associated
                by its cost when every size is known: the classic dynamic programme over the
                chain's dimensions, as numpy.linalg.multi_dot does at run time (a chain with a
@@ -35,13 +37,13 @@ from ..ir.operator import REGISTRY
 from ..ops import diagonal_vector, is_diagonal_matrix
 from ..printing.base import shown
 
-__all__ = ["lower", "use_counts", "chain_order"]
+__all__ = ["lower", "use_counts", "chain_order", "bundle"]
 
 
 def use_counts(roots: list) -> dict:
     """How many times each node is an argument, plus once per root it is."""
     uses: dict = {}
-    for node in walk(_bundle(roots)):
+    for node in walk(bundle(roots)):
         for a in node.args:
             uses[a] = uses.get(a, 0) + 1
     for r in roots:
@@ -49,7 +51,8 @@ def use_counts(roots: list) -> dict:
     return uses
 
 
-def _bundle(roots: list) -> Expr:
+def bundle(roots: list) -> Expr:
+    """One node whose arguments are the roots, to walk several roots as one DAG."""
     return Expr("tuple", tuple(roots), None, (1, 1))
 
 
@@ -83,7 +86,7 @@ def folded(roots: list) -> list:
     """The roots with each 1×1 subexpression of numbers alone replaced by its value (exp(2) -> 7.389...)."""
     constant: dict = {}
     new: dict = {}
-    for node in walk(_bundle(roots)):
+    for node in walk(bundle(roots)):
         if node.op == "tuple":
             continue
         record = REGISTRY.get(node.op)
@@ -110,11 +113,30 @@ def _value(node: Expr):
         return None
 
 
+def without_broadcast_ones(roots: list) -> list:
+    """The roots with u*ones(shape) written u wherever an elementwise parent broadcasts u to that shape anyway."""
+    new: dict = {}
+    for node in walk(bundle(roots)):
+        if node.op == "tuple":
+            continue
+        args = tuple(new[a] for a in node.args)
+        record = REGISTRY.get(node.op)
+        if record is not None and record.elementwise and not record.leaf:
+            for i, a in enumerate(args):
+                rest = tuple(x for x in a.args if not (x.op == "ones" and x.shape == a.shape)) if a.op == "mul" else ()
+                if 0 < len(rest) < len(a.args):
+                    trial = args[:i] + ((rest[0] if len(rest) == 1 else Expr("mul", rest)),) + args[i + 1:]
+                    if Expr(node.op, trial, node.attr).shape == node.shape:
+                        args = trial
+        new[node] = node if args == node.args else Expr(node.op, args, node.attr)
+    return [new[r] for r in roots]
+
+
 def shared_multiples(roots: list) -> list:
     """The roots with c*a*b*... written c*(a*b*...) wherever the product a*b*... is a node of its own."""
-    nodes = set(walk(_bundle(roots)))
+    nodes = set(walk(bundle(roots)))
     new: dict = {}
-    for node in walk(_bundle(roots)):
+    for node in walk(bundle(roots)):
         if node.op == "tuple":
             continue
         args = tuple(new[a] for a in node.args)
@@ -129,10 +151,10 @@ def shared_multiples(roots: list) -> list:
 
 def lower(roots: list, uses: dict | None = None) -> list:
     """The roots rewritten for generated code (see the module docstring); uses: use_counts(roots)."""
-    roots = shared_multiples(displayed(folded(roots)))
+    roots = shared_multiples(without_broadcast_ones(displayed(folded(roots))))
     uses = use_counts(roots) if uses is None else uses
     new: dict = {}
-    for node in walk(_bundle(roots)):
+    for node in walk(bundle(roots)):
         if node.op == "tuple":
             continue
         args = tuple(new[a] for a in node.args)

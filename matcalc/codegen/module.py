@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ..ir.expr import Expr, walk
 from .emit import Emitter, atom
+from .lower import bundle
 from .schedule import NUMBERS
 
 __all__ = ["Signature", "module_source", "safe_name", "RESERVED"]
@@ -83,7 +84,7 @@ def module_source(backend: str, sig: Signature, doc: str, preferred: dict, autog
 def _dimensions(sig: Signature, taken: set) -> dict:
     """Symbolic dimension -> (python name, code reading it off an input) for those the code uses."""
     used = []
-    for node in walk(Expr("tuple", (sig.value, *[r for _, r, _ in sig.outputs]), None, (1, 1))):
+    for node in walk(bundle([sig.value, *[r for _, r, _ in sig.outputs]])):
         sizes = [node.attr] if node.op == "dim" else list(node.attr or ()) if node.op in ("ones", "zeros", "eye") else []
         used += [d for d in sizes if isinstance(d, str) and d not in used]
     dims = {}

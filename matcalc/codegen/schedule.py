@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..ir.expr import Expr, walk
 from ..ir.operator import REGISTRY
-from .lower import use_counts
+from .lower import bundle, use_counts
 
 __all__ = ["Plan"]
 
@@ -40,7 +40,7 @@ class Plan:
     def __init__(self, roots: list, fresh=_always_fresh):
         self.roots = list(roots)
         self.fresh = fresh
-        self.nodes = walk(Expr("tuple", tuple(self.roots), None, (1, 1)))[:-1]
+        self.nodes = walk(bundle(self.roots))[:-1]
         self.uses = use_counts(self.roots)
         self.users: dict = {}
         for node in self.nodes:

@@ -7,8 +7,7 @@
 """
 from __future__ import annotations
 
-from ..ir.expr import call, zeros
-from ..ir.expr import walk
+from ..ir.expr import call, walk, zeros
 from ..ir.operator import Code, Domain
 from .builders import ABOVE_MINUS_ONE, POSITIVE, UNIT, codes, elementwise, elementwise_binary, numpy_call, ufuncs
 

@@ -26,8 +26,8 @@ def _given(dims, shapes, attr):
 def _constructor_codes(name: str, dims: str) -> dict:
     """np.ones((rows, cols), dtype=_dtype) and the like: generated code fills in {rows} and {cols}
     (a number, or the name a symbolic dimension is bound to) and defines _dtype and _device."""
-    return {"numpy": Code(f"np.{name}({dims}, dtype=_dtype)"),
-            "torch": Code(f"torch.{name}({dims}, dtype=_dtype, device=_device)"),
+    return {"numpy": Code(f"np.{name}({dims}, dtype=_dtype)", fresh=True),
+            "torch": Code(f"torch.{name}({dims}, dtype=_dtype, device=_device)", fresh=True),
             "jax": Code(f"jnp.{name}({dims}, dtype=_dtype)")}
 
 
