@@ -2,8 +2,9 @@
 
     python benchmarks/numeric.py [--quick] [--only R1,R2,HESS,MLP,JAX] [--device cuda]
 
-Each row prints the median time of each contender within this one run, and the ratio
-baseline / generated (above 1: the generated code is faster), next to the issue's target.
+Each row times the contenders in turns (A B A B ...) within this one run and prints each one's
+median and the ratio baseline / generated (above 1: the generated code is faster), next to the
+issue's target.
 Every contender's result is checked against the generated one before it is timed.
 """
 import os
@@ -31,23 +32,23 @@ LOGISTIC = "sum(log(1 + exp(-y*(X@w))))"
 PARAMETERS = ["W1", "b1", "W2", "b2"]
 
 
-def median_s(fn, repeat, warmup=2, sync=lambda: None):
-    for _ in range(warmup):
+def row(label, generated, baselines, repeat, target=None, sync=lambda: None):
+    """Time the generated function and each baseline in turns (A B A B ...: a load that comes and goes
+    on a shared machine hits all of them alike) and print the medians and the ratios baseline / generated."""
+    contenders = [generated] + [fn for _, fn in baselines]
+    for fn in contenders * 2:      # warm up: first calls allocate, compile, fill caches
         fn()
     sync()
-    times = []
+    times = [[] for _ in contenders]
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def row(label, generated_s, baselines, target=None):
-    """One line: the generated time, then each baseline's time and its ratio to the generated one."""
-    parts = [f"{label:44} generated {1e3 * generated_s:9.3f} ms"]
-    for name, s in baselines:
+        for k, fn in enumerate(contenders):
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            times[k].append(time.perf_counter() - t0)
+    generated_s, *others = [statistics.median(t) for t in times]
+    parts = [f"{label:36} generated {1e3 * generated_s:9.3f} ms"]
+    for (name, _), s in zip(baselines, others):
         parts.append(f"{name} {1e3 * s:9.3f} ms = {s / generated_s:6.2f}x")
     if target:
         parts.append(f"(target {target})")
@@ -93,8 +94,8 @@ def bench_r1(n, repeat, device):
     naive = naive_numpy_homework(**values)
     for k in PARAMETERS:
         close(naive[1][k], ours[1][k], np.float64)
-    row("numpy float64", median_s(lambda: fn_np(**values), repeat),
-        [("naive numpy", median_s(lambda: naive_numpy_homework(**values), repeat))], "naive/generated >= 1.3")
+    row("numpy float64", lambda: fn_np(**values), [("naive numpy", lambda: naive_numpy_homework(**values))],
+        repeat, "naive/generated >= 1.3")
     fn_t = matcalc.compile(HOMEWORK, PARAMETERS, shapes, backend="torch")
     for dtype in (torch.float32, torch.float64):
         t = {k: torch.tensor(v, dtype=dtype, device=device) for k, v in values.items()}
@@ -109,8 +110,8 @@ def bench_r1(n, repeat, device):
         for k, g in zip(PARAMETERS, autograd()[1]):
             close(derivs[k], g, dtype)
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-        row(f"torch {str(dtype)[6:]} ({device})", median_s(lambda: fn_t(**t), repeat, sync=sync),
-            [("torch.autograd.grad", median_s(autograd, repeat, sync=sync))], "autograd/generated >= 1.3")
+        row(f"torch {str(dtype)[6:]} ({device})", lambda: fn_t(**t), [("torch.autograd.grad", autograd)],
+            repeat, "autograd/generated >= 1.3", sync)
 
 
 # --------------------------------------------------------------------------------- Hessians
@@ -130,15 +131,14 @@ def bench_hessian(label, f, wrt, shapes, loss_torch, loss_jax, repeat, device, d
         ref = torch_func_hessian(lambda x: loss_torch(x, **others), t[wrt])
         close(fn(**t)[1][wrt], ref, dtype)
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-        baselines = [("torch.func.hessian",
-                      median_s(lambda: torch_func_hessian(lambda x: loss_torch(x, **others), t[wrt]), repeat, sync=sync))]
-        jax_s = jax_hessian_time(loss_jax, wrt, values, dtype, repeat) if loss_jax else None
-        if jax_s is not None:
-            baselines.append(("jax.jit(jax.hessian)", jax_s))
-        row(f"{label} {str(dtype)[6:]} ({device})", median_s(lambda: fn(**t), repeat, sync=sync), baselines, target)
+        baselines = [("torch.func.hessian", lambda: torch_func_hessian(lambda x: loss_torch(x, **others), t[wrt]))]
+        jax_fn = jax_hessian(loss_jax, wrt, values, dtype) if loss_jax else None
+        if jax_fn is not None:
+            baselines.append(("jax.jit(jax.hessian)", jax_fn))
+        row(f"{label} {str(dtype)[6:]} ({device})", lambda: fn(**t), baselines, repeat, target, sync)
 
 
-def jax_hessian_time(loss_jax, wrt, values, dtype, repeat):
+def jax_hessian(loss_jax, wrt, values, dtype):
     try:
         import jax
     except ImportError:
@@ -148,7 +148,7 @@ def jax_hessian_time(loss_jax, wrt, values, dtype, repeat):
     arrays = {k: jnp.asarray(v, dtype=str(dtype)[6:]) for k, v in values.items()}
     others = {k: v for k, v in arrays.items() if k != wrt}
     hess = jax.jit(jax.hessian(lambda x, o: loss_jax(x, **o)))
-    return median_s(lambda: hess(arrays[wrt], others).block_until_ready(), repeat)
+    return lambda: hess(arrays[wrt], others).block_until_ready()
 
 
 def bench_hessians(repeat, device, quick):
@@ -218,8 +218,8 @@ def bench_mlp(repeat, device, depth=8, width=256, batch=1024):
         for w, g in zip(names, autograd()[1]):
             close(derivs[w], g, dtype)
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-        row(f"torch {str(dtype)[6:]} ({device})", median_s(lambda: fn(**t), repeat, sync=sync),
-            [("torch.autograd.grad", median_s(autograd, repeat, sync=sync))], "autograd/generated >= 1.0")
+        row(f"torch {str(dtype)[6:]} ({device})", lambda: fn(**t), [("torch.autograd.grad", autograd)],
+            repeat, "autograd/generated >= 1.0", sync)
 
 
 # -------------------------------------------------------------------------------------- JAX
@@ -247,10 +247,9 @@ def bench_jax(n, repeat):
         got, want = ours(*args)[1], theirs(params, a["X"], a["Y"])[1]
         for k, g in zip(PARAMETERS, want):
             close(np.asarray(got[k]), np.asarray(g), dtype)
-        row(f"jax {dtype}", median_s(lambda: jax.block_until_ready(ours(*args)), repeat),
-            [("jax.jit(jax.value_and_grad)",
-              median_s(lambda: jax.block_until_ready(theirs(params, a["X"], a["Y"])), repeat))],
-            "jit(grad)/generated >= 1.0")
+        row(f"jax {dtype}", lambda: jax.block_until_ready(ours(*args)),
+            [("jax.jit(jax.value_and_grad)", lambda: jax.block_until_ready(theirs(params, a["X"], a["Y"])))],
+            repeat, "jit(grad)/generated >= 1.0")
 
 
 def main():
