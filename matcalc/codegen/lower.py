@@ -11,6 +11,8 @@
                product: d(b1) = 2*S shares S with d(W1) = 2*X'@S (the simplifier flattens 2*S);
   broadcasts   u*ones(m, n) inside an elementwise operation of that m×n shape is u, which broadcasts:
                eye(n) - p'*ones(n, n) is eye(n) - p', with no n×n array of ones;
+  scaled       c*(A@G) where c*G is computed anyway is A@(c*G): d(W1) = 2*X'@G with d(b1) = 2*G
+               reads the one scaled array instead of scaling twice;
   chains       a product A@B@C (nested binary products used once are one chain) is associated
                by its cost when every size is known: the classic dynamic programme over the
                chain's dimensions, as numpy.linalg.multi_dot does at run time (a chain with a
@@ -132,6 +134,27 @@ def without_broadcast_ones(roots: list) -> list:
     return [new[r] for r in roots]
 
 
+def scaled_factors(roots: list) -> list:
+    """The roots with c*(A@G) written A@(c*G) wherever c*G is a node of its own."""
+    nodes = set(walk(bundle(roots)))
+    memo: dict = {}
+
+    def visit(node: Expr) -> Expr:
+        if node not in memo:
+            form = node
+            if node.op == "mul" and len(node.args) == 2 and node.args[0].op == "const" \
+                    and node.args[1].op == "matmul":
+                c, product = node.args
+                for i, factor in enumerate(product.args):
+                    if Expr("mul", (c, factor)) in nodes:
+                        form = Expr("matmul", product.args[:i] + (Expr("mul", (c, factor)),) + product.args[i + 1:])
+                        break
+            args = tuple(visit(a) for a in form.args)
+            memo[node] = form if args == form.args else Expr(form.op, args, form.attr)
+        return memo[node]
+    return [visit(r) for r in roots]
+
+
 def shared_multiples(roots: list) -> list:
     """The roots with c*a*b*... written c*(a*b*...) wherever the product a*b*... is a node of its own."""
     nodes = set(walk(bundle(roots)))
@@ -151,7 +174,7 @@ def shared_multiples(roots: list) -> list:
 
 def lower(roots: list, uses: dict | None = None) -> list:
     """The roots rewritten for generated code (see the module docstring); uses: use_counts(roots)."""
-    roots = shared_multiples(without_broadcast_ones(displayed(folded(roots))))
+    roots = scaled_factors(shared_multiples(without_broadcast_ones(displayed(folded(roots)))))
     uses = use_counts(roots) if uses is None else uses
     new: dict = {}
     for node in walk(bundle(roots)):
