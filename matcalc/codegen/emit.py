@@ -4,8 +4,8 @@ Every named node of the Plan is one statement.  In NumPy and torch an elementwis
 computed in place: the emitter picks a carrier among the arguments (a named buffer that dies
 here, or an inline computation that makes a new array) and applies each remaining operation to
 it with out=, so `2*(R@W2')*H*(1 - H)` allocates one array, not four.  torch also gets the fused
-kernels autograd uses: addmm (C + A@B), addcmul (C + u*v), and a record's backward kernel for
-G*f'(a) (sigmoid_backward for G*H*(1 - H)).  JAX code is plain expressions: jit fuses them.
+kernels autograd uses: addmm (C + A@B), addcmul (C + u*v); NumPy and torch a record's backward
+kernel for G*f'(a) (torch's sigmoid_backward, a blocked NumPy helper, for G*H*(1 - H)).  JAX code is plain expressions: jit fuses them.
 
 >>> from matcalc import ops
 >>> from matcalc.ir.expr import var, call
@@ -291,8 +291,8 @@ class Emitter:
         return None
 
     def _backward_kernel(self, node: Expr, dest: str):
-        """torch: G*f'(a) by f's own backward kernel, when f's record has one (sigmoid, tanh)."""
-        if self.backend != "torch" or node.op != "mul":
+        """G*f'(a) by f's own backward kernel, when f's record has one for the backend (sigmoid, tanh)."""
+        if node.op != "mul" or not self.in_place:
             return None
         factors = self._operands(node)
         for y, (kernel, needed) in self._backward_table().items():
@@ -307,12 +307,13 @@ class Emitter:
             g = rest[0] if len(rest) == 1 else Expr("mul", tuple(rest))
             if g.shape != node.shape:
                 continue
+            self._helper(kernel)
             carrier = self._carrier(node, [(0, g)])
             if carrier is None:
-                self.emit(f"{dest} = {kernel}({atom(self.expr(g))}, {self.expr(y)})")
+                self.emit(f"{dest} = {kernel.backward}({atom(self.expr(g))}, {self.expr(y)})")
                 return dest
             buf = self._carry(g, dest)
-            return self._write(f"{kernel}.grad_input({buf}, {self.expr(y)}, grad_input={buf})", buf, dest)
+            return self._write(kernel.backward_into.format(G=buf, y=self.expr(y)), buf, dest)
         return None
 
     def _backward_table(self) -> dict:
@@ -321,8 +322,8 @@ class Emitter:
             table = {}
             for y in self.plan.nodes:
                 record = REGISTRY[y.op]
-                kernel = record.code[self.backend].backward if self.backend in record.code else ""
-                if kernel and y in self.names:
+                kernel = record.code.get(self.backend)
+                if kernel is not None and kernel.backward and y in self.names:
                     # f'(a) in y, derived on a stand-in argument: simplifying y's own argument could
                     # undo what lowering did to it (X*W1 back to X@W1), and then nothing would match
                     stand_in = Expr(y.op, (var("a", y.args[0].shape),), y.attr)

@@ -66,7 +66,9 @@ class Code:
           may write into it once it is no longer needed (A @ B, inv; implied for elementwise
           operators).
     backward: the name of a fused kernel kernel(G, y) for G * f'(a), given y = f(a), as autograd's
-          own (torch.ops.aten.sigmoid_backward, with its .grad_input out= form); "" when none.
+          own (torch.ops.aten.sigmoid_backward); "" when none.
+    backward_into: that kernel writing into G's buffer, a template with {G} and {y}
+          ("torch.ops.aten.sigmoid_backward.grad_input({G}, {y}, grad_input={G})").
     Templates may use _dtype (and, for torch, _device): the inputs' dtype and device.
     """
     expr: Union[str, Callable]
@@ -75,6 +77,7 @@ class Code:
     helper: str = ""
     fresh: bool = False
     backward: str = ""
+    backward_into: str = ""
 
     def call(self, args: list, node=None, **fields) -> str:
         """The expression for arguments whose code is `args` (each an atom or parenthesized)."""

@@ -43,16 +43,38 @@ def _relu(B, a):
 # tan is undefined at pi/2 + k pi: check samples where cos is well away from 0
 AWAY_FROM_POLES = Domain("away from the poles π/2 + kπ", "unit", lambda xp, a: bool((abs(xp.cos(a)) > 0.2).all()))
 
+def _np_backward(name: str, factor: str) -> str:
+    """A NumPy kernel for g * f'(a) from y = f(a) (factor: f' in y), by blocks of rows: the factor's
+    temporaries stay in cache, and nothing the size of g is allocated when out is g."""
+    return f"""\
+def {name}(g, y, out=None):
+    shape = np.broadcast_shapes(g.shape, y.shape)
+    if out is None:
+        out = np.empty(shape, dtype=np.result_type(g, y))
+    step = max(1, 65536 // max(1, shape[1]))
+    for i in range(0, shape[0], step):
+        rows = slice(i, i + step)
+        yi = y[rows] if y.shape[0] > 1 else y
+        np.multiply(g[rows] if g.shape[0] > 1 else g, {factor}, out=out[rows])
+    return out
+"""
+
+
+def _torch_backward(kernel: str) -> dict:
+    return dict(backward=kernel, backward_into=f"{kernel}.grad_input({{G}}, {{y}}, grad_input={{G}})")
+
+
 # NumPy has no sigmoid; this one writes into `out` (generated code computes it in place) and,
 # through tanh, never overflows
-_NP_SIGMOID = Code("_sigmoid", inplace="_sigmoid", helper="""\
+_NP_SIGMOID = Code("_sigmoid", inplace="_sigmoid", backward="_sigmoid_backward",
+                   backward_into="_sigmoid_backward({G}, {y}, out={G})", helper="""\
 def _sigmoid(a, out=None):
     out = np.multiply(a, 0.5, out=out)
     np.tanh(out, out=out)
     out *= 0.5
     out += 0.5
     return out
-""")
+""" + "\n\n" + _np_backward("_sigmoid_backward", "yi * (1.0 - yi)"))
 
 
 def _numbers_only(node) -> bool:
@@ -94,12 +116,16 @@ elementwise("sinh", "sinh", "hyperbolic sine", lambda a, y: call("cosh", a), num
 elementwise("cosh", "cosh", "hyperbolic cosine", lambda a, y: call("sinh", a), numpy=numpy_call("cosh"),
             latex=r"\cosh", code=ufuncs("cosh"))
 elementwise("tanh", "tanh", "hyperbolic tangent", lambda a, y: 1 - y ** 2, numpy=numpy_call("tanh"),
-            latex=r"\tanh", code=dict(ufuncs("tanh"), torch=Code(
-                "torch.tanh", inplace="torch.tanh", backward="torch.ops.aten.tanh_backward")))
+            latex=r"\tanh", code=dict(
+                ufuncs("tanh"),
+                numpy=Code("np.tanh", inplace="np.tanh", backward="_tanh_backward",
+                           backward_into="_tanh_backward({G}, {y}, out={G})",
+                           helper=_np_backward("_tanh_backward", "1.0 - yi * yi")),
+                torch=Code("torch.tanh", inplace="torch.tanh", **_torch_backward("torch.ops.aten.tanh_backward"))))
 elementwise("sigmoid", "sigmoid", "logistic sigmoid 1/(1 + exp(-A))", lambda a, y: y * (1 - y),
             numpy=_np_sigmoid, torch=_torch_sigmoid, unicode="σ", latex=r"\sigma",
             code=codes(_NP_SIGMOID, Code("torch.sigmoid", inplace="torch.sigmoid",
-                                         backward="torch.ops.aten.sigmoid_backward"), "jax.nn.sigmoid"))
+                                         **_torch_backward("torch.ops.aten.sigmoid_backward")), "jax.nn.sigmoid"))
 elementwise("relu", "relu", "max(A, 0)", lambda a, y: call("step", a), numpy=_relu,
             code=codes(Code("np.maximum({0}, 0.0)", inplace="np.maximum({0}, 0.0, out={out})"),
                        Code("torch.clamp_min({0}, 0.0)", inplace="torch.clamp_min({0}, 0.0, out={out})"),
