@@ -18,11 +18,17 @@ VARS = ("W1", "b1", "W2", "b2")
 OUTPUT = pathlib.Path(__file__).resolve().parent / "output" / "homework_two_layer.md"
 
 
+def derivations(shapes=None) -> list:
+    """The derivation of each gradient, in order, for one case's shapes (default: every case)."""
+    cases = [shapes] if shapes else [s for _, s in CASES]
+    return [matcalc.derive(F, v, s).derivation for s in cases for v in VARS]
+
+
 def build() -> str:
     parts = [f"# Homework: f = {F}\n\nX 100×1, W1 1×20, W2 20×1, b2 100×1, Y 100×1.\n"]
     for title, shapes in CASES:
         parts.append(f"## {title}\n")
-        parts.append(render_all([matcalc.derive(F, v, shapes).derivation for v in VARS], "markdown"))
+        parts.append(render_all(derivations(shapes), "markdown"))
     return "\n".join(parts)
 
 

@@ -16,11 +16,15 @@ VARS = ("W", "X", "Y")
 OUTPUT = pathlib.Path(__file__).resolve().parent / "output" / "lecture_relu.md"
 
 
+def derivations() -> list:
+    """The derivation of each gradient, in order."""
+    return [matcalc.derive(F, v, SHAPES).derivation for v in VARS]
+
+
 def build() -> str:
     """The Markdown of the three derivations (what output/lecture_relu.md holds)."""
-    derivations = [matcalc.derive(F, v, SHAPES).derivation for v in VARS]
     head = "# Lecture: f = norm(relu(X@W) - Y)^2\n\nShapes: X 10×4, W 4×4, Y 10×4.\n\n"
-    return head + render_all(derivations, "markdown")
+    return head + render_all(derivations(), "markdown")
 
 
 def main() -> None:

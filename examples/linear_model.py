@@ -15,9 +15,14 @@ VARS = ("w", "x", "b")
 OUTPUT = pathlib.Path(__file__).resolve().parent / "output" / "linear_model.md"
 
 
+def derivations() -> list:
+    """The derivation of each gradient, in order."""
+    return [matcalc.derive(F, v, SHAPES).derivation for v in VARS]
+
+
 def build() -> str:
     head = "# Linear model: y = w*x + b (scalars)\n\n"
-    return head + render_all([matcalc.derive(F, v, SHAPES).derivation for v in VARS], "markdown")
+    return head + render_all(derivations(), "markdown")
 
 
 def main() -> None:

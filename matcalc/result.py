@@ -10,22 +10,29 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from .derivations import Derivation, derivation_of, html_table, latex_aligned
+from .derivations import Derivation, derivation_of, html_table, latex_aligned, vec_derivation_of
 from .derivations.printers import plain_symbol
+from .diff import gradient
 from .errors import UnsupportedError
+from .frontend.parse import bracket_depth
 from .ir.expr import Expr, deep, var
 from .numerics.evaluate import evaluate
-from .printing import latex_name, to_latex, to_text
+from .printing import inlining_growth, latex_name, to_latex, to_program, to_text
+from .simplify import simplify
 
 __all__ = ["Derivative"]
+
+INLINING_LIMIT = 2.0   # str(d) keeps a shared intermediate inline until that doubles its length
+INLINE_BRACKETS = 64   # ... and until brackets nest deeper than this
 
 
 @dataclass(frozen=True)
 class Derivative:
     """The derivative of f with respect to one variable, simplified.
 
-    kind is "gradient" (scalar f; the variable's shape), "jacobian" (vector f,
-    vector x; numerator layout, size(f) x size(x)), "hessian" or "hvp".
+    kind is "gradient" (scalar f; the variable's shape), "jacobian" (any other f:
+    d vec(f)/d vec(x)', numerator layout, size(f) x size(x)), "hessian" (of a scalar f,
+    size(x) x size(x)) or "hvp".
     """
     f: Expr
     wrt: str
@@ -34,10 +41,19 @@ class Derivative:
     shapes: dict
     direction: str | None = None
     names: list = field(default_factory=list)
+    notes: tuple = ()    # "note: x taken as 1×1 ..." for each shape a default chose; warnings for likely slips
 
     @deep
     def __str__(self) -> str:
-        return to_text(self.result)
+        """The result in the input language: one expression, or a program `H = ...; ...` once
+        writing the shared intermediates out in full would make it INLINING_LIMIT times longer."""
+        named = self._named()
+        if named and inlining_growth(self.result, named) > INLINING_LIMIT:
+            return to_program(self.result, self.names)
+        inline = to_text(self.result)
+        if named and bracket_depth(inline) > INLINE_BRACKETS:
+            return to_program(self.result, self.names)
+        return inline
 
     @deep
     def text(self) -> str:
@@ -88,18 +104,24 @@ class Derivative:
         return f"$$\n{self.latex(named=bool(self.names))}\n$$"
 
     def _repr_html_(self) -> str:
-        """MathML in an aligned table (no network, no script)."""
+        """MathML in an aligned table (no network, no script); a wide one scrolls rather than overflows."""
         names = self._named()
         rows = [(latex_name(n), "=", to_latex(e, names), "") for n, e in self.names]
         rows.append((self.latex_symbol(), "=", to_latex(self.result, names), ""))
-        return html_table(rows)
+        return '<div class="matcalc" style="overflow-x:auto">' + html_table(rows) + "</div>"
 
     @functools.cached_property
     def derivation(self) -> Derivation:
         """The step-by-step derivation of a gradient, computed on first use."""
+        x = var(self.wrt, self.shapes[self.wrt])
+        if self.kind == "jacobian":
+            return vec_derivation_of(self.f, x, self.shapes, "jacobian", self.result)
+        if self.kind == "hessian":      # the Jacobian of the gradient
+            return vec_derivation_of(simplify(gradient(self.f, x)), x, self.shapes, "hessian", self.result)
         if self.kind != "gradient":
-            raise UnsupportedError(f"step-by-step derivations are for gradients of scalar f, not a {self.kind}")
-        return derivation_of(self.f, var(self.wrt, self.shapes[self.wrt]), self.shapes)
+            raise UnsupportedError(f"step-by-step derivations are for gradients, Jacobians and Hessians, "
+                                   f"not a {self.kind}")
+        return derivation_of(self.f, x, self.shapes)
 
     @property
     def steps(self) -> list:
@@ -107,4 +129,4 @@ class Derivative:
         return list(self.derivation.steps)
 
     def evaluate(self, values: dict):
-        return evaluate(self.result, values)
+        return evaluate(self.result, values, shapes=self.shapes)   # f's variables fix the dimensions

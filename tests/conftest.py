@@ -1,6 +1,7 @@
 """Shared test setup: single-threaded torch, the `breadth` marker, hypothesis profiles.
 
 HYPOTHESIS_PROFILE=wide runs the property tests on 500 examples; the default (and CI) is "ci".
+The hook that fails skips under CI is in ../conftest.py, so that it covers the doctests too.
 """
 import os
 import sys
@@ -25,3 +26,4 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "breadth: later work (softmax/logsumexp/mean, Jacobians, Hessians, cross-entropy); "
                    "runs by default, deselect with -m 'not breadth'")
+

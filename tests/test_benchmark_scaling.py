@@ -41,9 +41,9 @@ def test_family_grows_with_n(name):
 
 
 def test_skips_text_over_the_input_limit():
-    """A size whose text passes the 20,000-character limit is reported as skipped, without a child."""
+    """A size whose text passes the input limit is reported as skipped, without a child."""
     args = scaling.argparse.Namespace(timeout=5.0, repeat=1, memory_mb=4096, judge="text")
-    r = scaling.measure("sums", 2048, args, with_str=True)
+    r = scaling.measure("sums", 8192, args, with_str=True)
     assert r["status"] == "skipped" and "characters" in r["why"]
 
 

@@ -162,7 +162,7 @@ def test_evaluate_missing_value_for_expr_is_unknown_name():
 # ------------------------------------------------------------------- LimitError
 LIMITS = [
     pytest.param(lambda: "(" * 5000 + "x" + ")" * 5000, id="parentheses_5000_deep"),
-    pytest.param(lambda: "+".join(["x"] * 15000), id="sum_30k_chars"),
+    pytest.param(lambda: "+".join(["x"] * (MAX_LENGTH // 2 + 1)), id="sum_over_max_length"),
     pytest.param(lambda: "x" * (MAX_LENGTH + 1), id="one_over_max_length"),
     pytest.param(lambda: "-" * (MAX_DEPTH + 10) + "x", id="unary_minus_deep"),
     pytest.param(lambda: "exp(" * (MAX_DEPTH + 10) + "x" + ")" * (MAX_DEPTH + 10), id="calls_deep"),
@@ -222,13 +222,50 @@ def test_deep_but_allowed_input_derives():
 
 
 # -------------------------------------------------------------- UnsupportedError
-def test_matrix_f_wrt_matrix_is_unsupported():
-    """A matrix-valued f wrt a matrix raises UnsupportedError."""
+def test_hessian_of_matrix_f_is_unsupported():
+    """The Hessian of a matrix-valued f (a third-order object) raises UnsupportedError."""
     with pytest.raises(matcalc.UnsupportedError):
-        matcalc.derive("X@W", "W", {"X": (3, 2), "W": (2, 4)})
+        matcalc.hessian("X@W", "W", {"X": (3, 2), "W": (2, 4)})
 
 
 def test_unsupported_suggests_scalar():
     """The message suggests differentiating sum(f) or tr(f)."""
-    message = raised(matcalc.UnsupportedError, matcalc.derive, "X@W", "W", {"X": (3, 2), "W": (2, 4)})
+    message = raised(matcalc.UnsupportedError, matcalc.hessian, "X@W", "W", {"X": (3, 2), "W": (2, 4)})
     assert "sum(f)" in message and "tr(f)" in message
+
+
+# ------------------------------------------------------------------ showing the place safely
+def test_one_line_form_brackets_the_place():
+    e = matcalc.ParseError("unexpected '*'", "x +* y", 3, 4)
+    assert e.one_line() == "unexpected '*' (line 1, column 4: x +[*] y)"
+
+
+@pytest.mark.parametrize("char, shown", [("\u202e", "\\u202e"), ("\x1b", "\\x1b"), ("\u200f", "\\u200f"),
+                                         ("\n", "\\n"), ("\x00", "\\x00")])
+def test_escape_shows_control_and_bidi_characters(char, shown):
+    from matcalc.errors import escape
+    assert escape(f"a{char}b") == f"a{shown}b"
+
+
+def test_escape_keeps_printable_unicode():
+    from matcalc.errors import escape
+    assert escape("‖X − Y‖² é 中") == "‖X − Y‖² é 中"
+
+
+def test_long_line_is_cut_around_the_place():
+    from matcalc.errors import caret
+    text = "a + " * 1000 + "$" + " + b" * 1000
+    source, marks = caret(text, text.index("$")).split("\n")
+    assert len(source) < 100 and source.index("$") == marks.index("^")
+
+
+@pytest.mark.parametrize("name, known, meant", [("w", ["W", "X"], "W"), ("SUM", ["sum", "norm"], "sum"),
+                                                ("w2", ["W1", "W2"], "W2")])
+def test_did_you_mean_ignores_case(name, known, meant):
+    from matcalc.errors import did_you_mean
+    assert did_you_mean(name, known) == f" (did you mean `{meant}`?)"
+
+
+def test_internal_error_of_an_exception_says_bug_and_where():
+    e = matcalc.InternalError.of(KeyError("k"), "simplify")
+    assert str(e).startswith("a bug in matcalc, not in your input (KeyError in simplify")

@@ -60,6 +60,10 @@ CASES = {
     "log": elementwise_case("log", POS), "sqrt": elementwise_case("sqrt", POS),
     "tan": elementwise_case("tan", UNIT), "asin": elementwise_case("asin", UNIT),
     "acos": elementwise_case("acos", UNIT), "log1p": elementwise_case("log1p", UNIT),
+    "vec": ("vec(C)'@vec(X*X)", "X", M, None),
+    "unvec": ("sum(C*unvec(vec(X*X), 4, 3))", "X", [{"X": (3, 4), "C": (4, 3)}, {"X": (2, 6), "C": (4, 3)},
+                                                    {"X": (12,), "C": (4, 3)}], None),
+    "kron": ("sum(kron(C, X)*kron(X, C))", "X", M, None),
 }
 # vector functions of x (4,) exercising each operator's Jacobian rule; operators that need a matrix
 # argument (tr, det, logdet, inv, diag of a matrix) meet x through a 1x1 or through the differential.
@@ -73,6 +77,7 @@ JACOBIAN_CASES = {
     **{f: f"{f}(x*x + 1)" for f in ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "softplus", "sqrt",
                                     "abs", "step", "sign", "atan", "sinh", "cosh", "expm1", "log1p")},
     **{f: f"{f}(x/(4 + x*x))" for f in ("tan", "asin", "acos")},
+    "vec": "vec(x@c')", "unvec": "vec(unvec(x*x, 2, 2)')", "kron": "vec(kron(A, x*x))",
 }
 OPERATORS = sorted(name for name, op in REGISTRY.items() if not op.leaf)
 

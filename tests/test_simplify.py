@@ -153,3 +153,21 @@ def test_random_expressions_simplify_to_equal_value(e):
     assert out.shape == e.shape
     assert np.allclose(got, want, rtol=1e-8, atol=1e-8 * max(1.0, float(np.abs(want).max()))), \
         f"{to_text(e)}  ->  {to_text(out)}"
+
+
+# issue 10: the old `sum_of_outer` rule built an ill-shaped node when a scalar that depends on the
+# variable multiplied an outer product (33 crashes in 16,000 fuzzed expressions); the smallest case first
+OUTER_SHAPES = {"B": (3, 3), "u": (3,), "x": (3,), "y": (3,), "w": (), "s": ()}
+
+
+@pytest.mark.parametrize("f", [
+    "x'@((w + B)*u)@y",
+    "x'@((w*B)*u)@y",
+    "sum((w*x)@y')",
+    "sum(((w + s)*x)@y' * B)",
+    "sum(exp(w)*(x@y')*B)",
+    "tr((w*u)@x'@B)",
+])
+def test_scalar_variable_times_an_outer_product_matches_autograd(f):
+    from torch_oracle import assert_derivative_matches
+    assert_derivative_matches(f, "w", OUTER_SHAPES)

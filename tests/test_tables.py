@@ -56,3 +56,18 @@ def test_edited_grammar_without_new_tables_still_parses(monkeypatch):
         assert tables.load_parser().parse("a + b").data == "add"
     finally:
         tables.load_parser.cache_clear()
+
+
+def test_no_module_unpickles_or_asks_lark_for_a_cache():
+    """No source file of matcalc imports pickle, marshal or shelve, or passes cache= to Lark."""
+    import ast
+    import pathlib
+    import matcalc
+    for path in pathlib.Path(matcalc.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                assert not {"pickle", "marshal", "shelve", "dill", "cloudpickle"} & set(names), path
+            if isinstance(node, ast.keyword):
+                assert node.arg != "cache", f"{path}: cache= at line {node.value.lineno}"

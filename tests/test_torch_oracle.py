@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from torch_oracle import (OracleSyntaxError, assert_derivative_matches, compare, random_values, torch_grad,
-                          torch_hessian, torch_jacobian, torch_value)
+                          torch_hessian, torch_hvp, torch_jacobian, torch_symmetric_grad, torch_value)
 
 SHAPES = {"X": (3, 4), "Y": (3, 4), "A": (4, 3), "S": (3, 3), "x": (4,), "y": (3,), "r": (1, 4),
           "a": (), "b": ()}
@@ -107,6 +107,23 @@ def test_hessian_of_quadratic():
     A = VALUES["A"]
     h = torch_hessian("x'@A@A'@x", "x", VALUES)
     assert h.shape == (4, 4) and np.allclose(h, 2 * A @ A.T)
+
+
+def test_hvp_is_the_hessian_times_the_direction():
+    A, x = VALUES["A"], VALUES["x"]
+    v = np.arange(4.0)
+    assert np.allclose(torch_hvp("x'@A@A'@x", "x", VALUES, v), 2 * A @ A.T @ v)
+    V = np.ones((3, 4))
+    assert np.allclose(torch_hvp("norm(X)^2", "X", VALUES, V), 2 * V)
+
+
+def test_symmetric_grad_symmetrizes_the_gradient():
+    S, X = VALUES["S"], VALUES["X"]
+    M = X @ X.T        # tr(M S) has gradient M' = M; through (S + S')/2 it is sym(M) = M again
+    assert np.allclose(torch_symmetric_grad("tr(X@X'@S)", "S", VALUES), M)
+    B = X[:, :3]       # not symmetric: the gradient on symmetric matrices is (B' + B)/2
+    values = dict(VALUES, B=B)
+    assert np.allclose(torch_symmetric_grad("tr(B@S)", "S", values), (B + B.T) / 2)
 
 
 def test_autograd_agrees_with_finite_differences():

@@ -73,6 +73,13 @@ def test_hessian_matches_autograd(url):
                                rtol=1e-8, atol=1e-10)
 
 
+def test_hessian_takes_symmetric(url):
+    """A ticked Symmetric reaches matcalc.hessian: x'@S@x gives 2*S, not S + S'."""
+    status, body = post(url, "/api/derive", {"expr": "x'@S@x", "wrt": ["x"], "kind": "hessian", "symmetric": ["S"]})
+    assert status == 200, body
+    assert body["results"][0]["text"] == "2*S"
+
+
 def test_hvp_names_a_free_direction(url):
     status, body = post(url, "/api/derive", {"expr": "norm(X@W - Y)^2 + sum(V)", "wrt": ["W"], "kind": "hvp"})
     assert status == 200, body
@@ -102,15 +109,20 @@ def test_steps_come_in_every_format(url):
     steps = body["results"][0]["steps"]
     assert status == 200
     assert steps["text"].splitlines()[2].startswith("df = tr(2 Rᵀ dR)")
-    assert steps["html"].startswith('<table class="derivation">') and "<math" in steps["html"]
+    assert steps["html"].startswith('<table class="derivation"') and "<math" in steps["html"]
     assert "\\begin{align*}" in steps["latex"] and steps["markdown"].startswith("$\\frac")
 
 
-def test_steps_of_a_jacobian_are_left_out_with_a_note(url):
+def test_steps_of_an_hvp_are_left_out_with_a_note(url):
+    status, body = post(url, "/api/derive", {"expr": "norm(X@W - Y)^2", "wrt": ["W"], "kind": "hvp", "steps": True})
+    assert status == 200 and body["results"][0]["steps"] is None
+    assert "steps are shown for gradients, Jacobians and Hessians" in body["notes"]
+
+
+def test_steps_of_a_jacobian_are_its_vec_derivation(url):
     status, body = post(url, "/api/derive", {"expr": "x*sigmoid(x)", "shapes": {"x": "5"}, "steps": True})
     assert status == 200
-    assert body["results"][0]["kind"] == "jacobian" and body["results"][0]["steps"] is None
-    assert "steps are shown for gradients of a scalar f" in body["notes"]
+    assert body["results"][0]["kind"] == "jacobian" and "vec(dF)" in body["results"][0]["steps"]["text"]
 
 
 def test_check_agrees_with_autograd(url):

@@ -1,8 +1,8 @@
 """The page of `matcalc serve` in a real browser: Playwright driving Debian's /usr/bin/chromium.
 
 Playwright cannot download its own browsers here, so it launches the system's chromium
-(`.ci/run` installs it).  Outside CI a missing chromium or playwright skips these tests;
-with CI set it fails them, so the browser test never disappears silently.
+(`.ci/run` installs it).  A missing chromium or playwright skips these tests, and with CI set a skip
+fails (conftest.py), so the browser test never disappears silently.
 
 MATCALC_UPDATE_SCREENSHOT=1 also writes docs/images/serve.png (the README's picture).
 """
@@ -22,12 +22,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SCREENSHOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "images", "serve.png")
 
 
-def _missing(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}: CI must run the browser tests (.ci/run installs chromium)", pytrace=False)
-    pytest.skip(reason)
-
-
 try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:   # reported by the browser fixture: skipped, or failed under CI
@@ -37,9 +31,9 @@ except ImportError:   # reported by the browser fixture: skipped, or failed unde
 @pytest.fixture(scope="module")
 def browser():
     if sync_playwright is None:
-        _missing("playwright is not installed (pip install '.[test]')")
+        pytest.skip("playwright is not installed (pip install '.[test]')")
     if not os.path.exists(CHROMIUM):
-        _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -109,7 +103,7 @@ def test_error_shows_its_caret_under_the_text(page, url):
     page.locator("#expr").fill("X@@W")
     error = page.locator("#expr-error")
     error.wait_for()
-    assert error.text_content() == "ParseError: unexpected '@' at line 1, column 3\n  X@@W\n    ^"
+    assert error.text_content() == "ParseError: unexpected '@' (line 1, column 3)\n  X@@W\n    ^"
     assert page.locator("#expr").get_attribute("aria-invalid") == "true"
 
 

@@ -19,7 +19,7 @@ RTOL, ATOL = 1e-6, 1e-8
 _TOKEN = re.compile(r"""
     (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>\*\*|\.T(?![A-Za-z0-9_])|[-+*/@^'(),])
+  | (?P<op>\*\*|\.T(?![A-Za-z0-9_])|[-+*/@^'(),=;])
   | (?P<space>\s+)
 """, re.VERBOSE)
 
@@ -67,7 +67,17 @@ class _Parser:
         return tok
 
     def parse(self):
-        node = self.sum()
+        """A program: `name = sum` definitions (each name replaced by its tree), then a sum."""
+        defined = {}
+        while self.i + 1 < len(self.toks) and self.peek()[0] == "name" and self.toks[self.i + 1] == ("op", "="):
+            name = self.take()[1]
+            self.take("=")
+            defined[name] = _substitute(self.sum(), defined)
+            while self.at(";"):
+                self.take(";")
+        node = _substitute(self.sum(), defined)
+        while self.at(";"):
+            self.take(";")
         if self.i != len(self.toks):
             raise OracleSyntaxError(f"unexpected {self.peek()[1]!r}")
         return node
@@ -129,6 +139,16 @@ class _Parser:
         raise OracleSyntaxError(f"unexpected {val!r}")
 
 
+def _substitute(node, defined: dict):
+    if isinstance(node, list):
+        return [_substitute(part, defined) for part in node]
+    if not defined or not isinstance(node, tuple):
+        return node
+    if node[0] == "var" and node[1] in defined:
+        return defined[node[1]]
+    return tuple(_substitute(part, defined) if isinstance(part, (tuple, list)) else part for part in node)
+
+
 def parse(text: str):
     """The syntax tree of `text` as nested tuples."""
     return _Parser(text).parse()
@@ -169,16 +189,33 @@ _FUNCS = {
     "softmax": lambda x: torch.softmax(x, dim=-1),
     "logsumexp": lambda x: _scalar(torch.logsumexp(x.reshape(-1), dim=0)),
     "mean": lambda x: _scalar(x.mean()),
+    "vec": lambda x: x.T.reshape(-1, 1),       # columns stacked
 }
 _AXIS_REDUCTIONS = {   # sum(X, 0) is 1 x n and sum(X, 1) is m x 1, as NumPy numbers axes, kept 2-D
     "sum": lambda x, axis: x.sum(dim=axis, keepdim=True),
     "mean": lambda x, axis: x.mean(dim=axis, keepdim=True),
 }
 _BINARY_FUNCS = {"max": torch.maximum, "min": torch.minimum}   # elementwise, broadcasting
+
+
+def _commutation(m: int, n: int) -> torch.Tensor:
+    """K with vec(X') = K vec(X) for X m x n: X[i, j] sits at i + m*j in vec(X), at j + n*i in vec(X')."""
+    K = torch.zeros(m * n, m * n, dtype=torch.float64)
+    for i in range(m):
+        for j in range(n):
+            K[j + n * i, i + m * j] = 1.0
+    return K
+
+
+def _unvec(v: torch.Tensor, m: int, n: int) -> torch.Tensor:
+    if v.shape != (m * n, 1):
+        raise ValueError(f"unvec to {m} x {n} needs a column of {m * n}, got {tuple(v.shape)}")
+    return v.reshape(n, m).T
 _CONSTRUCTORS = {
     "eye": (1, lambda n: torch.eye(n, dtype=torch.float64)),
     "ones": (2, lambda m, n: torch.ones(m, n, dtype=torch.float64)),
     "zeros": (2, lambda m, n: torch.zeros(m, n, dtype=torch.float64)),
+    "commutation": (2, _commutation),
 }
 _BINARY = {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div}
 
@@ -223,6 +260,11 @@ def _eval(node, env):
             if len(args) != arity:
                 raise ValueError(f"{name} takes {arity} arguments")
             return make(*[_int_arg(a) for a in args])
+        if name == "kron" and len(args) == 2:
+            a, b = _eval(args[0], env), _eval(args[1], env)   # [a_ij b] blocks (torch.kron trips on some strides)
+            return (a[:, None, :, None] * b[None, :, None, :]).reshape(a.shape[0] * b.shape[0], a.shape[1] * b.shape[1])
+        if name == "unvec" and len(args) == 3:
+            return _unvec(_eval(args[0], env), _int_arg(args[1]), _int_arg(args[2]))
         if name in _AXIS_REDUCTIONS and len(args) == 2:
             if args[1] not in (("num", 0.0), ("num", 1.0)):
                 raise ValueError(f"the axis of {name} is the literal 0 or 1")
@@ -279,18 +321,56 @@ def torch_grad(f: str, wrt: str, values: dict) -> np.ndarray:
     return (torch.zeros_like(x0) if g is None else g).detach().numpy().reshape(x0.shape)
 
 
+def _column_major(t: torch.Tensor) -> torch.Tensor:
+    """The entries of a 2-D tensor in vec order (columns stacked); torch's reshape reads rows."""
+    return t.T.reshape(-1) if t.dim() == 2 else t.reshape(-1)
+
+
 def torch_jacobian(f: str, wrt: str, values: dict) -> np.ndarray:
-    """J[i, j] = d f_i / d x_j, shape (size of f, size of wrt); f is read row-major."""
+    """J[i, j] = d vec(f)_i / d vec(x)_j, shape (size of f, size of wrt), vec stacking columns."""
     fn, x0 = _as_function_of(f, wrt, values)
-    jac = torch.autograd.functional.jacobian(lambda w: fn(w).reshape(-1), x0)
+    if x0.dim() == 2:     # differentiate with respect to vec(x), so that J's columns follow vec order
+        m, n = x0.shape
+        jac = torch.autograd.functional.jacobian(lambda v: _column_major(fn(v.reshape(n, m).T)), _column_major(x0))
+    else:
+        jac = torch.autograd.functional.jacobian(lambda w: _column_major(fn(w)), x0)
     return jac.detach().numpy().reshape(-1, x0.numel())
 
 
 def torch_hessian(f: str, wrt: str, values: dict) -> np.ndarray:
-    """Hessian of scalar f, shape (size of wrt, size of wrt)."""
+    """Hessian of scalar f with respect to vec(wrt), shape (size of wrt, size of wrt)."""
     fn, x0 = _as_function_of(f, wrt, values)
-    hess = torch.autograd.functional.hessian(lambda w: fn(w).reshape(()), x0)
+    if x0.dim() == 2:
+        m, n = x0.shape
+        hess = torch.autograd.functional.hessian(lambda v: fn(v.reshape(n, m).T).reshape(()), _column_major(x0))
+    else:
+        hess = torch.autograd.functional.hessian(lambda w: fn(w).reshape(()), x0)
     return hess.detach().numpy().reshape(x0.numel(), x0.numel())
+
+
+def torch_hvp(f: str, wrt: str, values: dict, direction: np.ndarray) -> np.ndarray:
+    """The Hessian of scalar f applied to a direction of wrt's shape (double backward), in wrt's shape."""
+    fn, x0 = _as_function_of(f, wrt, values)
+    v = torch.as_tensor(np.asarray(direction, dtype=np.float64)).reshape(x0.shape)
+    _, out = torch.autograd.functional.hvp(lambda w: fn(w).reshape(()), x0, v)
+    return out.detach().numpy()
+
+
+def torch_symmetric_grad(f: str, wrt: str, values: dict) -> np.ndarray:
+    """The gradient on symmetric matrices: d/dA of f((A + A')/2) at A = the (symmetric) value of wrt."""
+    fn, x0 = _as_function_of(f, wrt, values)
+    a = x0.clone().requires_grad_(True)
+    out = fn((a + a.T) / 2).reshape(())
+    return torch.autograd.grad(out, a)[0].detach().numpy()
+
+
+def torch_symmetric_hvp(f: str, wrt: str, values: dict, direction: np.ndarray) -> np.ndarray:
+    """The hvp on symmetric matrices: the Hessian of A -> f((A + A')/2) at the (symmetric) value of wrt,
+    applied to a symmetric direction."""
+    fn, x0 = _as_function_of(f, wrt, values)
+    v = torch.as_tensor(np.asarray(direction, dtype=np.float64)).reshape(x0.shape)
+    _, out = torch.autograd.functional.hvp(lambda a: fn((a + a.T) / 2).reshape(()), x0, v)
+    return out.detach().numpy()
 
 
 REFERENCES = {"grad": torch_grad, "jacobian": torch_jacobian, "hessian": torch_hessian}

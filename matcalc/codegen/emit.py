@@ -116,6 +116,7 @@ class Emitter:
         if node.op == "dim":
             return code.call([], node, value=self.dim(node.attr))
         if REGISTRY[node.op].leaf:
+            self._helper(code)
             rows, cols = node.attr if len(node.attr) == 2 else (node.attr[0], node.attr[0])
             return code.call([], node, rows=self.dim(rows), cols=self.dim(cols))
         self._helper(code)

@@ -2,6 +2,7 @@
 they cite (identities), the math styles (printers) and the formats (render)."""
 from .formats import FORMATS, html_table, latex_aligned, mathml, render, render_all
 from .steps import Derivation, Step, derivation, derivation_of, summary
+from .vec_steps import vec_derivation_of
 
-__all__ = ["Derivation", "Step", "derivation", "derivation_of", "summary", "render", "render_all",
+__all__ = ["Derivation", "Step", "derivation", "derivation_of", "summary", "vec_derivation_of", "render", "render_all",
            "latex_aligned", "html_table", "mathml", "FORMATS"]

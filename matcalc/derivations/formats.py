@@ -20,18 +20,17 @@ import re
 
 from ..errors import UnsupportedError
 from ..ir.expr import deep
-from .identities import identity
+from .identities import identity, vec_identity
+from .linebreak import break_formula, visible as _visible
 from .lines import lines, term_expr
+from .vec_steps import vec_line_expr
 from .printers import STYLES
 
 FORMATS = ("text", "latex", "markdown", "html")
 WIDTH = 100          # text lines longer than this wrap between terms
 LATEX_WIDTH = 80     # LaTeX rows showing more characters than this wrap between terms
-
-
-def _visible(s: str) -> int:
-    """About how many characters a LaTeX string shows: commands count one, braces none."""
-    return len(re.sub(r"\\(left|right)|[{}]", "", re.sub(r"\\(operatorname|mathrm|mathbf)\{(\w+)\}|\\[A-Za-z]+", r"\2x", s)))
+PAGE_WIDTH = 95      # visible characters of one row of the standalone document (\small, 1.5 cm margins)
+IDENTITY_SEPARATOR = r";\quad "
 
 
 def _rows(dv, style_name: str, width: int) -> list:
@@ -40,13 +39,15 @@ def _rows(dv, style_name: str, width: int) -> list:
     rel is "=" on a line of its own and "" on a continuation (whose rhs starts with + or −).
     """
     style = STYLES[style_name]
+    if dv.vec_lines:
+        return _vec_rows(dv, style_name)
     shown, D = lines(dv)
     p = style.printer(dv.name_map(), D.back)
     rows = [("f", "=", style.printer().doprint(dv.f), "")]
     rows += [(p.name(n), "=", p.doprint(e), "") for n, e in dv.names]
     for k, line in enumerate(shown):
         pieces = _join([p.doprint(term_expr(G, E, line.expanded)) for G, E in line.terms], style)
-        why = (r";\quad " if style_name == "latex" else "; ").join(identity(w, style_name) for w in line.why)
+        why = (IDENTITY_SEPARATOR if style_name == "latex" else "; ").join(identity(w, style_name) for w in line.why)
         lhs, current, first = (style.df if k == 0 else ""), "", True
         for piece in pieces:
             if current and _visible(current) + _visible(piece) > width:
@@ -58,6 +59,31 @@ def _rows(dv, style_name: str, width: int) -> list:
     final = dv.steps[-1].terms[0][1] if dv.steps else dv.result
     rows.append(((style.implies if shown else "") + style.symbol(dv.kind, dv.wrt, dv.direction), "=",
                  p.doprint(final), ""))
+    return rows
+
+
+# (function, its differential, vec of it) as each style writes them; a Hessian differentiates the gradient
+VEC_LABELS = {
+    ("unicode", "jacobian"): ("F", "dF", "vec(dF)"), ("unicode", "hessian"): ("∇f", "d∇f", "vec(d∇f)"),
+    ("ascii", "jacobian"): ("F", "dF", "vec(dF)"), ("ascii", "hessian"): ("grad f", "d(grad f)", "vec(d(grad f))"),
+    ("latex", "jacobian"): ("F", r"\mathrm{d}F", r"\operatorname{vec}(\mathrm{d}F)"),
+    ("latex", "hessian"): (r"\nabla f", r"\mathrm{d}\nabla f", r"\operatorname{vec}(\mathrm{d}\nabla f)"),
+}
+
+
+def _vec_rows(dv, style_name: str) -> list:
+    """The rows of a vec derivation (vec_steps.py): F, the names, dF, vec(dF) = ... one identity a line, J."""
+    style = STYLES[style_name]
+    function, differential, vec_of = VEC_LABELS[(style_name, dv.kind)]
+    p = style.printer(dv.name_map(), dv.differentials)
+    rows = [(function, "=", style.printer(dv.name_map()).doprint(dv.f), "")]
+    rows += [(p.name(n), "=", p.doprint(e), "") for n, e in dv.names]
+    (first, ops), *steps = dv.vec_lines
+    rows.append((differential, "=", p.doprint(first[0][1]), "; ".join(identity(op, style_name) for op in ops)))
+    for k, (terms, why) in enumerate(steps):
+        cited = "" if why == ("vec",) else "; ".join(vec_identity(op, style_name) for op in why)
+        rows.append((vec_of if k == 0 else "", "=", p.doprint(vec_line_expr(terms)), cited))
+    rows.append((style.implies + style.symbol(dv.kind, dv.wrt, dv.direction), "=", p.doprint(dv.result), ""))
     return rows
 
 
@@ -90,16 +116,46 @@ def render_text(dv, ascii: bool = False) -> str:
     return "\n".join((m.ljust(column) + f"    [{why}]" if why else m).rstrip() for m, why in math)
 
 
-def latex_rows(dv) -> list:
-    """The rows of an aligned block: 'lhs &= rhs && [identity]' (continuations '&\\quad + ...')."""
+def latex_rows(dv, document: bool = False) -> list:
+    """The rows of an aligned block: 'lhs &= rhs && [identity]' (continuations '&\\quad + ...').
+
+    document=True, for the align* of a LaTeX document: each identity is a \\tag*, which amsmath sets at
+    the right margin or, when the row leaves no room, on a line of its own; a row too long for the
+    page is broken (linebreak.py), and a long list of identities is spread over several tags.
+    """
     out = []
     for lhs, rel, rhs, why in _rows(dv, "latex", LATEX_WIDTH):
+        if document:
+            out += _document_rows(lhs, rel, rhs, why)
+            continue
         row = f"{lhs} &= {rhs}".lstrip() if rel else rf"&\quad {rhs}"
         if why and _visible(rhs) + _visible(why) > LATEX_WIDTH:   # a long row: the identity on the next
             out += [row, rf"&& [\,{why}\,]"]
         else:
             out.append(row + (rf" && [\,{why}\,]" if why else ""))
     return out
+
+
+def _document_rows(lhs: str, rel: str, rhs: str, why: str) -> list:
+    pieces = break_formula(rhs, PAGE_WIDTH - _visible(lhs))
+    rows = [f"{lhs} &= {pieces[0]}".lstrip() if rel else rf"&\quad {pieces[0]}"]
+    rows += [rf"&\quad {p}" for p in pieces[1:]]
+    tags = _tag_groups(why.split(IDENTITY_SEPARATOR)) if why else []
+    rows[-1] += "".join(tags[:1])
+    rows += [f"& {tag}" for tag in tags[1:]]
+    return rows
+
+
+def _tag_groups(identities: list) -> list:
+    """\\tag*{$[\\, ... \\,]$} holding as many identities as fit the page, in order."""
+    groups, current = [], []
+    for ident in identities:
+        if current and _visible(IDENTITY_SEPARATOR.join(current + [ident])) > PAGE_WIDTH:
+            groups.append(current)
+            current = []
+        current.append(ident)
+    groups.append(current)
+    return [rf"\tag*{{$[\,{IDENTITY_SEPARATOR.join(g)}\,]$}}" for g in groups]
 
 
 @deep
@@ -122,7 +178,7 @@ def render_all(dvs: list, fmt: str = "text", *, ascii: bool = False, standalone:
     if fmt == "text":
         return "\n\n".join(([note] if note else []) + [render_text(dv, ascii) for dv in dvs]) + "\n"
     if fmt == "latex":
-        blocks = ["\\begin{align*}\n" + " \\\\\n".join(latex_rows(dv)) + "\n\\end{align*}" for dv in dvs]
+        blocks = ["\\begin{align*}\n" + " \\\\\n".join(latex_rows(dv, document=True)) + "\n\\end{align*}" for dv in dvs]
         body = "\n\n".join(([f"% {note}"] if note else []) + blocks) + "\n"
         return LATEX_DOCUMENT.replace("BODY", body) if standalone else body
     if fmt == "markdown":
@@ -147,18 +203,36 @@ BODY\end{document}
 
 
 # --------------------------------------------------------------------- html
+BOLD_DIGITS = str.maketrans("0123456789", "".join(chr(0x1D7CE + k) for k in range(10)))
+
+
+def bold_digits(markup: str) -> str:
+    """<mn mathvariant="bold">1</mn> as the bold digit 𝟏: MathML Core (Chromium) ignores mathvariant on <mn>,
+    and the all-ones 𝟏 would read as a plain 1 (2 𝟏ᵀR shown as "21ᵀR").
+
+    >>> bold_digits('<mn>2</mn><mn mathvariant="bold">1</mn>')
+    '<mn>2</mn><mn>𝟏</mn>'
+    """
+    return re.sub(r'<mn mathvariant="bold">(\d+)</mn>', lambda m: f"<mn>{m.group(1).translate(BOLD_DIGITS)}</mn>", markup)
+
+
 def mathml(latex: str, display: str = "inline") -> str:
-    """MathML of a LaTeX formula (latex2mathml is imported here, on first use, to keep start-up fast)."""
+    """MathML Core of a LaTeX formula, the ones vector in bold digits (latex2mathml is imported here, on
+    first use, to keep start-up fast)."""
     from latex2mathml.converter import convert
-    return convert(latex, display=display)
+    return bold_digits(convert(latex, display=display))
 
 
 HTML_STYLE = """body { font-family: Georgia, serif; margin: 2em auto; max-width: 70em; padding: 0 1em; }
 section { overflow-x: auto; margin-bottom: 2em; }
-table.derivation { border-collapse: collapse; }
-td { padding: 0.3em 0.4em; vertical-align: middle; white-space: nowrap; }
-td.lhs { text-align: right; } td.why { color: #555; font-size: 85%; padding-left: 2em; }
 math { font-size: 1.15em; }"""
+# Inline, so that a host page's table rules (Jupyter's right-aligned, wrapping, fixed-layout, striped
+# tables) cannot misalign the columns: an inline style outranks any class rule.
+TABLE_STYLE = "border-collapse:collapse;table-layout:auto;margin:0 auto 1em 0;border:none"
+ROW_STYLE = "background:transparent"
+CELL_STYLE = "padding:0.3em 0.4em;vertical-align:middle;white-space:nowrap;border:none;max-width:none"
+CELL_ALIGN = {"lhs": "text-align:right", "rhs": "text-align:left",
+              "why": "text-align:left;color:#555;font-size:85%;padding-left:2em"}
 
 
 @deep
@@ -180,8 +254,9 @@ def html_page(dvs: list, note: str = "") -> str:
 
 def html_table(rows: list) -> str:
     """A table of MathML cells from rows (lhs, rel, rhs, bracket) of LaTeX: the columns stay aligned."""
-    out = ['<table class="derivation">']
+    out = [f'<table class="derivation" style="{TABLE_STYLE}">']
     for lhs, rel, rhs, why in rows:
         cells = [mathml(lhs) if lhs else "", mathml(f"{'= ' if rel else ''}{rhs}"), mathml(rf"[\,{why}\,]") if why else ""]
-        out.append("<tr>" + "".join(f'<td class="{c}">{x}</td>' for c, x in zip(("lhs", "rhs", "why"), cells)) + "</tr>")
+        out.append(f'<tr style="{ROW_STYLE}">' + "".join(
+            f'<td class="{c}" style="{CELL_STYLE};{CELL_ALIGN[c]}">{x}</td>' for c, x in zip(CELL_ALIGN, cells)) + "</tr>")
     return "\n".join(out + ["</table>"])

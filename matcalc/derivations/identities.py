@@ -24,7 +24,7 @@ from ..simplify import simplify
 from ..simplify.normal import scaled, split
 from .printers import STYLES, differentials_last
 
-__all__ = ["identity", "TRACE_FORMS", "trace_form_of", "is_plumbing", "FUSED"]
+__all__ = ["identity", "vec_identity", "VEC_FORMS", "TRACE_FORMS", "trace_form_of", "is_plumbing", "FUSED"]
 
 TRACE_FORMS = {   # name -> (lhs, rhs[, declared shapes])
     "linearity": ("tr(A + B)", "tr(A) + tr(B)"),
@@ -39,6 +39,19 @@ TRACE_FORMS = {   # name -> (lhs, rhs[, declared shapes])
     "broadcast": ("tr(A'@(ones(m, 1)@B))", "tr(sum(A, 0)'@B)"),
     "collect": ("tr(A'@C) + tr(B'@C)", "tr((A + B)'@C)"),
     "norm squared": ("d(norm(A)^2)", "2*tr(A'@dA)"),
+}
+VEC_FORMS = {   # operator -> (lhs, rhs[, declared shapes]): how vec pulls through it (docs/kronecker.md)
+    "matmul": ("vec(A@X@B)", "kron(B', A)@vec(X)"),
+    "mul": ("vec(A*X)", "diag(vec(A))@vec(X)", {"A": ("m", "n"), "X": ("m", "n")}),
+    "div": ("vec(X/A)", "diag(vec(1/A))@vec(X)", {"A": ("m", "n"), "X": ("m", "n")}),
+    "transpose": ("vec(X')", "commutation(m, n)@vec(X)", {"X": ("m", "n")}),
+    "add": ("vec(A + B)", "vec(A) + vec(B)", {"A": ("m", "n"), "B": ("m", "n")}),
+    "sub": ("vec(A - B)", "vec(A) - vec(B)", {"A": ("m", "n"), "B": ("m", "n")}),
+    "neg": ("vec(-A)", "-vec(A)", {"A": ("m", "n")}),
+    "scale": ("vec(c*A)", "c*vec(A)", {"c": (), "A": ("m", "n")}),
+    "tr": ("tr(X)", "vec(eye(n))'@vec(X)", {"X": ("n", "n")}),
+    "kron": ("vec(kron(A, X))", "kron(eye(q), kron(commutation(s, m), eye(r)))@kron(vec(A), eye(r*s))@vec(X)",
+             {"A": ("m", "q"), "X": ("r", "s")}),
 }
 PLUMBING = frozenset({"linearity", "transpose invariance"})   # these steps fold into the next line
 FUSED = {("pow", "norm"): "norm squared"}                     # x^2 of a norm: one step, d‖A‖² = 2 tr(Aᵀ dA)
@@ -92,6 +105,19 @@ def _rendered(name: str, style: str) -> str:
     lhs = _placeholder(y)
     marks[lhs] = y
     return _show(lhs, rhs, marks, style)
+
+
+def vec_identity(op: str, style: str) -> str:
+    """How vec pulls through operator op, vec(AXB) = (Bᵀ ⊗ A) vec(X); the operator's own rule where
+    the table has no line for it (an elementwise function's differential is a Hadamard product)."""
+    return _rendered_vec(op, style) if op in VEC_FORMS else identity(op, style)
+
+
+@functools.lru_cache(maxsize=None)
+def _rendered_vec(op: str, style: str) -> str:
+    lhs, rhs, *declared = VEC_FORMS[op]
+    left, right = _typed_pair(lhs, rhs, declared[0] if declared else {})
+    return _show(left, right, {}, style)
 
 
 def _first_alternative(syntax: str) -> str:

@@ -13,7 +13,7 @@ import re
 
 from ..ir.expr import Expr
 from ..printing.base import ATOM, POWER, precedence
-from ..printing.latex import LatexPrinter, latex_name
+from ..printing.latex import LatexPrinter, juxtapose, latex_name
 from ..printing.text import TextPrinter
 from ..printing.unicode import UnicodeMath, unicode_name
 
@@ -69,7 +69,7 @@ class LatexStepPrinter(DifferentialMixin, LatexPrinter):
         parts = self.operands(e)
         out = parts[0]
         for a, b, s in zip(e.args, e.args[1:], parts[1:]):
-            out += rf"\,{s}" if a in self.differentials or b in self.differentials else f" {s}"
+            out = juxtapose(out, s, r"\," if a in self.differentials or b in self.differentials else " ")
         return out
 
 

@@ -46,7 +46,7 @@ class Step:
 @dataclass(frozen=True)
 class Derivation:
     """A derivative of f (kind gradient, jacobian, hessian or hvp), the steps that reached it
-    (gradients only; empty otherwise) and the named intermediates it is shown with."""
+    (a gradient's steps, or a Jacobian's vec_lines) and the named intermediates it is shown with."""
     f: Expr
     wrt: str
     result: Expr
@@ -55,6 +55,8 @@ class Derivation:
     names: tuple
     direction: str | None = None
     aliases: tuple = ()
+    vec_lines: tuple = ()        # a Jacobian's or Hessian's vec derivation (vec_steps.py)
+    differentials: dict | None = None   # their d(u) placeholders -> u
 
     def name_map(self) -> dict:
         """{node: name} for the printers: each named intermediate and f's own node for it."""
@@ -67,8 +69,8 @@ class Derivation:
 @deep
 def derivation(f: str, wrt: str, shapes: dict | None = None) -> Derivation:
     """The derivative of scalar f with each step of its trace-trick derivation."""
-    typed, x, found = prepare(f, wrt, shapes)
-    return derivation_of(typed, x, found)
+    q = prepare(f, [wrt], shapes)
+    return derivation_of(q.f, q.variables[wrt], q.shapes)
 
 
 @deep

@@ -18,7 +18,7 @@ from ..ir.dims import SCALAR, show_shape
 from ..ir.expr import Expr, call, ones, walk, zeros
 from ..ir.operator import operator, rule
 
-__all__ = ["gradient", "unbroadcast", "depends_on", "total"]
+__all__ = ["gradient", "gradients", "unbroadcast", "depends_on", "total"]
 
 
 def depends_on(root: Expr, x: Expr) -> set:
@@ -59,19 +59,36 @@ def gradient(f: Expr, x: Expr, trace=None) -> Expr:
     trace(node, op, frontier), if given, is called after each rule: frontier is
     [(u, G_u)] with df = sum of tr(G_u' du) at that point of the derivation.
     """
+    return gradients(f, [x], trace)[x]
+
+
+def gradients(f: Expr, xs: list, trace=None) -> dict:
+    """{x: df/dx} for each x in xs, in one reverse sweep: a node's adjoint is computed once, whichever
+    variables lie below it (the adjoint of a node is df/dnode, the same for every variable).
+
+    >>> from matcalc import ops
+    >>> from matcalc.ir.expr import call, var
+    >>> X, W = var("X", (5, 3)), var("W", (3, 2))
+    >>> [g.shape for g in gradients(call("sum", X @ W), [X, W]).values()]
+    [(5, 3), (3, 2)]
+    """
     if f.shape != SCALAR:
         raise UnsupportedError(f"f is {show_shape(f.shape)}, not a scalar")
-    dep = depends_on(f, x)
-    if f not in dep:
-        return zeros(x.shape)
-    adjoints: dict[Expr, list] = {f: [ones(SCALAR)]}
+    dep = set().union(*(depends_on(f, x) for x in xs))
+    found = {x: zeros(x.shape) for x in xs}
+    pending = set(xs)
+    adjoints: dict[Expr, list] = {f: [ones(SCALAR)]} if f in dep else {}
     for node in reversed([n for n in walk(f) if n in dep]):
+        if not pending:
+            break
         parts = adjoints.pop(node, None)
         if parts is None:
             continue
         G = total(parts, node.shape)
-        if node is x:
-            return G
+        if node in pending:
+            found[node] = G
+            pending.discard(node)
+            continue   # a variable: a leaf, with no arguments to pass G on to
         op = operator(node.op)
         vjp = rule(op, "vjp")
         for i, a in enumerate(node.args):
@@ -79,4 +96,4 @@ def gradient(f: Expr, x: Expr, trace=None) -> Expr:
                 adjoints.setdefault(a, []).append(unbroadcast(vjp(node, i, G), a.shape))
         if trace is not None:
             trace(node, op, [(u, total(ps, u.shape)) for u, ps in adjoints.items()])
-    return zeros(x.shape)
+    return found

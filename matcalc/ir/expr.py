@@ -13,13 +13,11 @@ True
 """
 from __future__ import annotations
 
-import contextlib
-import functools
-import sys
 import weakref
 from typing import Callable
 
-from .dims import SCALAR, ConcreteDims, Dim, Shape
+from .dims import SCALAR, ConcreteDims, Dim, Shape, dim_factors
+from .limits import deep_recursion, entry_point, node_built
 from .operator import REGISTRY, MissingRule
 
 __all__ = ["Expr", "var", "const", "dim", "ones", "zeros", "eye", "call", "lift", "is_zero", "is_one",
@@ -47,6 +45,7 @@ class Expr:
         key = (op, args, attr, shape)
         node = cls._interned.get(key)
         if node is None:
+            node_built()   # the call's node budget: a LimitError instead of unbounded work
             node = object.__new__(cls)
             node.op, node.args, node.attr, node.shape = op, args, attr, shape
             node._hash = hash(key)
@@ -147,8 +146,15 @@ def const(value: float) -> Expr:
 
 
 def dim(d: Dim) -> Expr:
-    """A dimension used as a value: n in ones(n, 1)/n; an int dimension is just a constant."""
-    return const(d) if isinstance(d, int) else Expr("dim", (), d, SCALAR)
+    """A dimension used as a value: n in ones(n, 1)/n; an int dimension is just a constant,
+    and a product m*n the product of its factors' values."""
+    coef, factors = dim_factors(d)
+    if len(factors) == 1 and coef == 1:
+        return Expr("dim", (), factors[0], SCALAR)
+    out = const(coef)
+    for f in factors:
+        out = Expr("dim", (), f, SCALAR) if out is const(1) else out * Expr("dim", (), f, SCALAR)
+    return out
 
 
 def ones(shape: Shape) -> Expr:
@@ -220,27 +226,4 @@ def replace(root: Expr, mapping: dict) -> Expr:
     return out[root]
 
 
-RECURSION_LIMIT = 60_000
-
-
-@contextlib.contextmanager
-def deep_recursion():
-    """Room for the recursive printers and rewrites on deep expressions (a 256-layer net).
-
-    Parsing bounds the input's nesting, so the depth stays bounded too.
-    """
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, RECURSION_LIMIT))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
-
-
-def deep(fn):
-    """Decorator: run fn inside deep_recursion()."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with deep_recursion():
-            return fn(*args, **kwargs)
-    return wrapper
+deep = entry_point   # every public call: deep recursion, one budget, and the error boundary (ir.limits)

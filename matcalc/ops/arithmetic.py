@@ -11,12 +11,14 @@ True
 from __future__ import annotations
 
 import functools
+import math
 import operator as pyop
 
 from ..ir.dims import broadcast_shape, matmul_shape, same_shape
-from ..ir.expr import Expr, call, const
+from ..ir.expr import Expr, call, const, eye
 from ..ir.operator import POSTFIX, POWER, PREFIX, PRODUCT, SUM, Code, Operator, register
-from .builders import NONZERO, POSITIVE, column, linear
+from .builders import NONZERO, POSITIVE, hadamard_jacobian, linear
+from .structure import commutation, kron
 
 _BROADCAST = "NumPy broadcasting on 2-D (1×1 anywhere, 1×n over rows, n×1 over columns)"
 
@@ -54,8 +56,8 @@ def _around(y: Expr, i: int, combine):
 # ------------------------------------------------------------- display
 # The simplifier writes a - b as a + (-1)*b and a/b as a*b^-1 (one sum, one product, whatever the
 # signs); these show them as a person writes them.
-def _coefficient(e: Expr):
-    """(c, the rest of e) for a product led by a number c, else (1, e)."""
+def split_coefficient(e: Expr):
+    """(c, rest) with e = c * rest: c leads a product, else 1; rest is None when e is the number c."""
     if e.op == "const":
         return e.value, None
     if e.op == "mul" and e.args[0].op == "const":
@@ -72,22 +74,23 @@ def _times(c: float, rest):
 
 def _show_sum(e: Expr, style: str):
     """a + (-2)*b shown as a - 2*b: negative terms become neg(...), which the printers write with a minus."""
-    if not any(_coefficient(t)[0] < 0 for t in e.args):
+    if not any(split_coefficient(t)[0] < 0 for t in e.args):
         return None
     shown = []
     for t in e.args:
-        c, rest = _coefficient(t)
+        c, rest = split_coefficient(t)
         shown.append(Expr("neg", (_times(-c, rest),)) if c < 0 else t)
     return Expr("add", tuple(shown))
 
 
 def _show_product(e: Expr, style: str):
     """-2*x*y^-1 shown as -(2*x/y); x/6 rather than 0.1666...*x."""
-    c, rest = _coefficient(e)
+    c, rest = split_coefficient(e)
     factors = [] if rest is None else list(rest.args if rest.op == "mul" else (rest,))
     over = [f for f in factors if f.op == "pow" and f.args[1].op == "const" and f.args[1].value < 0]
     magnitude = abs(c)
-    divisor = round(1 / magnitude) if 0 < magnitude < 1 and (1 / magnitude) == round(1 / magnitude) else None
+    inverse = 1 / magnitude if 0 < magnitude < 1 else math.inf   # 1/1e-320 overflows to inf
+    divisor = round(inverse) if math.isfinite(inverse) and inverse == round(inverse) else None
     if c > 0 and not over and divisor is None:
         return None
     top = [f for f in factors if f not in over]
@@ -154,7 +157,7 @@ register(Operator(
     shape_rule=_broadcast, shape_doc=_BROADCAST, syntax="A * B", linear=True,
     jvp=lambda y, i, t: _mul_factor(y, i) * t,
     vjp=lambda y, i, G: G * _mul_factor(y, i),
-    vec_jacobian=lambda y, i, J: column(_mul_factor(y, i)) * J,
+    vec_jacobian=lambda y, i, J: hadamard_jacobian(_mul_factor(y, i), y.shape, J),
     numpy=lambda B, *a: functools.reduce(pyop.mul, a), precedence=PRODUCT, elementwise=True,
     display=_show_product, code=_arithmetic(_infix("*"), "multiply", "mul")))
 
@@ -163,7 +166,7 @@ register(Operator(
     syntax="A / B",
     jvp=lambda y, i, t: t / y.args[1] if i == 0 else -(y * t / y.args[1]),
     vjp=lambda y, i, G: G / y.args[1] if i == 0 else -(G * y / y.args[1]),
-    vec_jacobian=lambda y, i, J: J / column(y.args[1]) if i == 0 else -(column(y / y.args[1]) * J),
+    vec_jacobian=lambda y, i, J: hadamard_jacobian(1 / y.args[1] if i == 0 else -(y / y.args[1]), y.shape, J),
     numpy=lambda B, a, b: a / b, domain=(None, NONZERO), precedence=PRODUCT, elementwise=True,
     code=_arithmetic("{0} / {1}", "divide", "div")))
 
@@ -191,9 +194,7 @@ register(Operator(
     shape_rule=_pow_shape, shape_doc="A's shape; p is 1×1", syntax="A ^ p, A ** p",
     jvp=lambda y, i, t: _power_factor(y, i) * t,
     vjp=lambda y, i, G: G * _power_factor(y, i),
-    vec_jacobian=lambda y, i, J: column(_power_factor(y, i)) * J,
-    numpy=lambda B, a, p: a ** p, domain=_pow_domain, precedence=POWER, elementwise=True, display=_show_power,
-    code=_arithmetic("{0} ** {1}", "power", "pow")))
+    numpy=lambda B, a, p: a ** p, domain=_pow_domain, precedence=POWER, elementwise=True, display=_show_power, code=_arithmetic("{0} ** {1}", "power", "pow")))
 
 
 # ------------------------------------------------------- matrix products
@@ -212,24 +213,13 @@ def _matmul_jvp(y: Expr, i: int, t: Expr) -> Expr:
     return _chain(([before] if before is not None else []) + [t] + ([after] if after is not None else []))
 
 
-def _matmul_vec_jacobian(y: Expr, i: int, J: Expr):
-    """d vec(y)/dx for a binary product of vectors and scalars; None where a matrix would be needed."""
-    if len(y.args) != 2:
-        return None
-    a, b = y.args
-    if i == 0:
-        if b.shape[1] == 1 and (a.shape[1] == 1 or a.shape[0] == 1):
-            return column(b).T @ J if a.shape[0] == 1 else b * J      # row @ column, or column @ 1x1
-        if a.shape[0] == 1 and b.shape[1] != 1:
-            return b.T @ J                                            # vec(a@B) = B' vec(a)
-        return None
-    if b.shape[1] == 1:
-        return a @ J                                                  # vec(A@b) = A b
-    if b.shape[0] == 1 and a.shape == (1, 1):
-        return a * J
-    if b.shape == (1, 1) and a.shape[1] == 1:
-        return a @ J                                                  # a column times a scalar
-    return None
+def _matmul_vec_jacobian(y: Expr, i: int, J: Expr) -> Expr:
+    """vec(P dA S) = (Sᵀ ⊗ P) vec(dA), P and S the factors before and after argument i (or I)."""
+    a = y.args[i]
+    before, after = _around(y, i, pyop.matmul)
+    before = before if before is not None else eye(a.shape[0])
+    after = after if after is not None else eye(a.shape[1])
+    return kron(after.T, before) @ J
 
 
 def _chain_code(multi_dot: str):
@@ -250,5 +240,4 @@ register(Operator(
                       "jax": Code(_chain_code("jnp.linalg.multi_dot"))}))
 linear("transpose", "transpose", "transpose", shape_rule=lambda dims, shapes, attr: shapes[0][::-1],
        shape_doc="m×n → n×m", syntax="A', A.T", trace_form="transpose invariance", transpose=lambda y, i, G: G.T,
-       vec_jacobian=lambda y, i, J: J, numpy=lambda B, a: a.T, precedence=POSTFIX,
-       code={backend: Code("{0}.T") for backend in ("numpy", "torch", "jax")})
+       vec_jacobian=lambda y, i, J: commutation(*y.args[0].shape) @ J, numpy=lambda B, a: a.T, precedence=POSTFIX, code={backend: Code("{0}.T") for backend in ("numpy", "torch", "jax")})

@@ -1,8 +1,7 @@
 """Builders for the common kinds of operator record, in the spirit of JAX's `defjvp`/`deflinear`.
 
-  elementwise(name, derivative)   f applied entry by entry: jvp, vjp and the vector Jacobian all
-                                  follow from f'(a) (written with a and y = f(a), so that f' can
-                                  reuse y: sigmoid' = y*(1 - y));
+  elementwise(name, derivative)   f applied entry by entry: jvp and vjp follow from f'(a) (written
+                                  with a and y = f(a), so that f' can reuse y: sigmoid' = y*(1 - y));
   linear(name, transpose)         a linear map of one argument: its jvp is the operator applied to
                                   the tangent, and its vjp is its transpose (the adjoint), written once.
 
@@ -15,17 +14,26 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..ir.dims import broadcast_shape, same_shape
-from ..ir.expr import Expr, call, const
+from ..ir.dims import SCALAR, broadcast_shape, same_shape
+from ..ir.expr import Expr, call, const, ones
 from ..ir.operator import Code, Domain, Operator, register
 
-__all__ = ["elementwise", "elementwise_binary", "linear", "column", "numpy_call", "torch_call", "ufuncs", "codes",
+__all__ = ["elementwise", "elementwise_binary", "linear", "column", "hadamard_jacobian", "numpy_call", "torch_call", "ufuncs", "codes",
            "POSITIVE", "NONZERO", "UNIT", "ABOVE_MINUS_ONE", "INVERTIBLE", "POSITIVE_DETERMINANT", "SQUARE"]
 
 
 def column(v: Expr) -> Expr:
     """A vector as a column (a row is transposed)."""
     return v if v.shape[1] == 1 else v.T
+
+
+def hadamard_jacobian(factor: Expr, shape, J: Expr) -> Expr:
+    """∂vec(c ⊙ a)/∂x = diag(vec c) J, for a of `shape` (c broadcast to it); a 1×1 c just scales J."""
+    if factor.shape == SCALAR:
+        return factor * J
+    if factor.shape != tuple(shape):
+        factor = factor * ones(shape)
+    return call("diag", call("vec", factor)) @ J
 
 
 def numpy_call(name: str) -> Callable:
@@ -84,7 +92,6 @@ def elementwise(name: str, title: str, doc: str, derivative: Callable, *, numpy:
         spellings=spellings or (name,), syntax=f"{name}(A)",
         jvp=lambda y, i, t: factor(y) * t,
         vjp=lambda y, i, G: G * factor(y),
-        vec_jacobian=lambda y, i, J: column(factor(y)) * J,
         numpy=numpy, torch=torch if torch is not None else numpy, jax=jax, code=code or {},
         domain=(domain,) if domain else (),
         text=name, unicode=unicode or name, latex=latex or rf"\operatorname{{{name}}}",
@@ -104,7 +111,6 @@ def elementwise_binary(name: str, title: str, doc: str, partials: tuple, *, nump
         spellings=(name,), syntax=f"{name}(A, B)",
         jvp=lambda y, i, t: factor(y, i) * t,
         vjp=lambda y, i, G: G * factor(y, i),
-        vec_jacobian=lambda y, i, J: column(factor(y, i)) * J,
         numpy=numpy, torch=torch if torch is not None else numpy, code=code or {},
         text=name, unicode=name, latex=latex or rf"\operatorname{{{name}}}", elementwise=True, naming="H"))
 

@@ -11,9 +11,10 @@ Each reading's adjoint is the other one.
 from __future__ import annotations
 
 from ..ir.dims import SCALAR, scalar_shape, square_shape
-from ..ir.expr import Expr, call, eye
+from ..ir.expr import Expr, call, eye, ones
 from ..ir.operator import Code, Operator, register
 from .builders import INVERTIBLE, POSITIVE_DETERMINANT, codes, column, linear
+from .structure import kron, vec
 
 _SQUARE_TO_SCALAR = "square n×n → 1×1"
 
@@ -47,7 +48,7 @@ def _logdet(a):
 
 linear("tr", "trace", "trace", spellings=("tr", "trace"), syntax="tr(A), trace(A)", shape_doc=_SQUARE_TO_SCALAR,
        shape_rule=_square_to_scalar("tr"), trace_form="trace of a scaled identity", transpose=lambda y, i, G: G * eye(y.args[0].shape[0]),
-       vec_jacobian=lambda y, i, J: J, numpy=lambda B, a: B.xp.trace(a).reshape(1, 1),
+       vec_jacobian=lambda y, i, J: vec(eye(y.args[0].shape[0])).T @ J, numpy=lambda B, a: B.xp.trace(a).reshape(1, 1),
        of_scalar=lambda s: s, text="tr", unicode="tr", latex=r"\operatorname{tr}",
        code=_scalar_codes("np.trace", "torch.trace", "jnp.trace"))
 
@@ -56,7 +57,7 @@ register(Operator(
     shape_rule=_square_to_scalar("det"), trace_form="cyclic",
     jvp=lambda y, i, t: y * call("tr", call("inv", y.args[0]) @ t),
     vjp=lambda y, i, G: G * y * call("inv", y.args[0]).T,
-    vec_jacobian=lambda y, i, J: J, numpy=lambda B, a: B.xp.linalg.det(a).reshape(1, 1),
+    numpy=lambda B, a: B.xp.linalg.det(a).reshape(1, 1),
     domain=(INVERTIBLE,), of_scalar=lambda s: s, text="det", unicode="det", latex=r"\det",
     code=_scalar_codes("np.linalg.det", "torch.linalg.det", "jnp.linalg.det")))
 
@@ -65,7 +66,7 @@ register(Operator(
     shape_doc=_SQUARE_TO_SCALAR + " (det A > 0)", shape_rule=_square_to_scalar("logdet"), trace_form="cyclic",
     jvp=lambda y, i, t: call("tr", call("inv", y.args[0]) @ t),
     vjp=lambda y, i, G: G * call("inv", y.args[0]).T,
-    vec_jacobian=lambda y, i, J: J / y.args[0], numpy=_np_logdet, torch=_torch_logdet,
+    numpy=_np_logdet, torch=_torch_logdet,
     domain=(POSITIVE_DETERMINANT,), of_scalar=lambda s: call("log", s), text="logdet", unicode="log det",
     latex=r"\log\det",   # torch.logdet is nan for det < 0, as the implementations are
     code=codes(_logdet_helper("np"), "torch.logdet({0}).reshape(1, 1)", _logdet_helper("jnp"))))
@@ -75,7 +76,7 @@ register(Operator(
     shape_rule=lambda dims, shapes, attr: square_shape(dims, shapes[0], "inv"), trace_form="cyclic",
     jvp=lambda y, i, t: -(y @ t @ y),
     vjp=lambda y, i, G: -(y.T @ G @ y.T),
-    vec_jacobian=lambda y, i, J: -(J * y * y), numpy=lambda B, a: B.xp.linalg.inv(a),
+    numpy=lambda B, a: B.xp.linalg.inv(a),
     domain=(INVERTIBLE,), of_scalar=lambda s: 1 / s, text="inv",
     code=codes("np.linalg.inv", "torch.linalg.inv", "jnp.linalg.inv", fresh=True)))
 
@@ -106,6 +107,20 @@ def _diag_transpose(y: Expr, i: int, G: Expr) -> Expr:
     return d if a.shape[1] == 1 else d.T
 
 
+def diagonal_selection(n) -> Expr:
+    """E (n²×n) with vec(diag(v)) = E v: column i is e_i ⊗ e_i, i.e. diag(vec(I)) (𝟏 ⊗ I)."""
+    return call("diag", vec(eye(n))) @ kron(ones((n, 1)), eye(n))
+
+
+def _diag_vec_jacobian(y: Expr, i: int, J: Expr) -> Expr:
+    if y.shape == SCALAR:
+        return J
+    a = y.args[0]
+    if _embeds(a.shape):
+        return diagonal_selection(y.shape[0]) @ J        # vec(diag(v)) = E v (a row's vec is its transpose)
+    return diagonal_selection(a.shape[0]).T @ J          # diag(A) = Eᵀ vec(A)
+
+
 def _np_diag(B, a):
     if a.shape == (1, 1):
         return a
@@ -129,7 +144,7 @@ linear("diag", "diagonal", "diag(v): the diagonal matrix of a vector; diag(A): t
        spellings=("diag",), syntax="diag(v), diag(A)", shape_rule=_diag_shape,
        shape_doc="vector n×1 or 1×n → n×n; square n×n → its diagonal, n×1",
        trace_form=lambda y: "diag as a product" if _embeds(y.args[0].shape) else "diag as a trace",
-       transpose=_diag_transpose, vec_jacobian=lambda y, i, J: J if y.shape == SCALAR else None,
+       transpose=_diag_transpose, vec_jacobian=_diag_vec_jacobian,
        numpy=_np_diag, of_scalar=lambda s: s, text="diag", unicode="diag", latex=r"\operatorname{diag}",
        code=codes(_diag_code("np", "np.diagonal"), _diag_code("torch", "torch.diagonal"),
                   _diag_code("jnp", "jnp.diagonal")))

@@ -9,10 +9,11 @@ sum(X, 1) over the columns (m×1).
 """
 from __future__ import annotations
 
-from ..ir.dims import SCALAR, ShapeClash, scalar_shape, same_shape
-from ..ir.expr import Expr, call, dim, ones
+from ..ir.dims import SCALAR, ShapeClash, dim_product, scalar_shape, same_shape
+from ..ir.expr import Expr, call, dim, eye, ones
 from ..ir.operator import Code, Operator, Param, register
-from .builders import codes, column, linear
+from .builders import codes, linear
+from .structure import kron
 
 AXIS = Param("axis", (0, 1), "0: over the rows (a 1×n row of column sums), 1: over the columns (an m×1 column)")
 
@@ -34,12 +35,14 @@ def _count(shape, axis) -> Expr:
     return dim(rows) * dim(cols) if not (isinstance(rows, int) and isinstance(cols, int)) else dim(rows * cols)
 
 
-def _sum_vec_jacobian(y: Expr, i: int, J: Expr):
-    a = y.args[0]
-    summed = a.shape[0] if y.attr == 0 else a.shape[1] if y.attr == 1 else None
-    if y.attr is None or summed != 1:      # all entries of a vector, or the long axis of one
-        return ones((1, column(a).shape[0])) @ J
-    return J                                 # the axis of length 1: nothing is summed
+def _sum_vec_jacobian(y: Expr, i: int, J: Expr) -> Expr:
+    """sum(A) = 𝟏ᵀvec(A); vec(𝟏ᵀA) = (I ⊗ 𝟏ᵀ) vec(A) over the rows; vec(A𝟏) = (𝟏ᵀ ⊗ I) vec(A) over the columns."""
+    rows, cols = y.args[0].shape
+    if y.attr is None:
+        return ones((1, dim_product(rows, cols))) @ J
+    if y.attr == 0:
+        return kron(eye(cols), ones((1, rows))) @ J
+    return kron(ones((1, cols)), eye(rows)) @ J
 
 
 def _np_sum(B, a, axis=None):
@@ -115,7 +118,6 @@ register(Operator(
     shape_rule=lambda dims, shapes, attr: scalar_shape(dims, *shapes), shape_doc="→ 1×1",
     jvp=lambda y, i, t: call("sum", y.args[0] * t) / y,
     vjp=lambda y, i, G: G * y.args[0] / y,
-    vec_jacobian=lambda y, i, J: column(y.args[0]).T @ J / y,
     numpy=_np_norm, of_scalar=lambda s: call("abs", s), text="norm", unicode="‖{0}‖",
     code=codes("np.linalg.norm({0}).reshape(1, 1)", "torch.linalg.norm({0}).reshape(1, 1)",
                "jnp.linalg.norm({0}).reshape(1, 1)"),
@@ -136,7 +138,6 @@ register(Operator(
     syntax="logsumexp(A)", trace_form="inner product", shape_rule=lambda dims, shapes, attr: scalar_shape(dims, *shapes), shape_doc="→ 1×1",
     jvp=lambda y, i, t: call("sum", _weights(y) * t),
     vjp=lambda y, i, G: G * _weights(y),
-    vec_jacobian=lambda y, i, J: column(_weights(y)).T @ J,
     numpy=_np_logsumexp, of_scalar=lambda s: s, text="logsumexp", unicode="logsumexp",
     latex=r"\operatorname{logsumexp}",
     code=codes(Code("_logsumexp", helper="""\
@@ -173,7 +174,6 @@ register(Operator(
     shape_doc="same; each row normalized (an n×1 column with n > 1 is an error)",
     jvp=lambda y, i, t: y * (t - _row_sums(y * t)),
     vjp=lambda y, i, G: y * (G - _row_sums(G * y)),
-    vec_jacobian=lambda y, i, J: column(y) * J - column(y) @ (column(y).T @ J),
     numpy=_np_softmax, torch=_torch_softmax, text="softmax", unicode="softmax", latex=r"\operatorname{softmax}",
     naming="H", code=codes(Code("_softmax", helper="""\
 def _softmax(a):

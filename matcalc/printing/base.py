@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..ir.expr import Expr
+from ..ir.limits import printed
 from ..ir.operator import ATOM, POSTFIX, POWER, PREFIX, PRODUCT, REGISTRY, SUM
 
 __all__ = ["Printer", "precedence", "shown", "format_number", "ATOM", "SUM", "PRODUCT", "PREFIX", "POWER", "POSTFIX"]
@@ -39,6 +40,21 @@ def precedence(e: Expr, style: str = "text") -> int:
     return ATOM if record is None else record.precedence
 
 
+def shared_nodes(root: Expr, names=()) -> set:
+    """Nodes with more than one parent under root, not looking inside named ones: those worth a memo."""
+    seen_once, shared, stack = set(), set(), [root]
+    while stack:
+        node = stack.pop()
+        for a in node.args:
+            if a in seen_once:
+                shared.add(a)
+            else:
+                seen_once.add(a)
+                if a not in names:
+                    stack.append(a)
+    return shared
+
+
 def format_number(v: float) -> str:
     if float(v).is_integer() and abs(v) < 1e15:
         return str(int(v))
@@ -53,17 +69,26 @@ class Printer:
 
     def __init__(self, names: Optional[dict] = None):
         self.names = names or {}
-        self.memo: dict = {}
+        self.memo: dict = {}        # strings of shared nodes only: a tree's partial strings are not kept
+        self.shared: set = set()
+        self.roots: set = set()
 
     def doprint(self, e: Expr, top: bool = True) -> str:
         if not top and e in self.names:
             return self.name(self.names[e])
+        if top and e not in self.roots:
+            self.roots.add(e)
+            self.shared |= shared_nodes(e, self.names)
         key = (e, top)
-        if key not in self.memo:
+        text = self.memo.get(key)
+        if text is None:
             view = shown(e, self.style)
             method = getattr(self, f"print_{view.op}", None)
-            self.memo[key] = method(view) if method is not None else self.print_from_record(view)
-        return self.memo[key]
+            text = method(view) if method is not None else self.print_from_record(view)
+            printed(len(text))   # the call's text budget: each partial string is built once
+            if e in self.shared:
+                self.memo[key] = text
+        return text
 
     def sub(self, e: Expr) -> str:
         return self.doprint(e, top=False)
@@ -92,6 +117,10 @@ class Printer:
             return form.format(*args)
         params = [] if e.attr is None or not record.params else [str(p) for p in _as_tuple(e.attr)]
         return self.call(form or self.default_head(record), args + params)
+
+    def dimension(self, d) -> str:
+        """A dimension as this format writes it: 3, n, m*n (the input language reads it back)."""
+        return str(d)
 
     def default_head(self, record) -> str:
         return record.spellings[0] if record.spellings else record.name

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from ..ir.dims import SCALAR
+from ..ir.dims import SCALAR, dim_factors
 from ..ir.expr import Expr, deep
 from .base import ATOM, POSTFIX, PRODUCT, Printer, format_number
 
-__all__ = ["LatexPrinter", "to_latex", "latex_name", "GREEK"]
+__all__ = ["LatexPrinter", "to_latex", "latex_name", "juxtapose", "GREEK"]
 
 GREEK = {g: "\\" + g for g in (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
@@ -38,8 +38,21 @@ def latex_name(name: str) -> str:
     return r"\mathrm{" + name.replace("_", r"\_") + "}"
 
 
+_LEADING_DIGIT = re.compile(r"\d|\\math(bf|rm)\{\d")
+
+
+def juxtapose(left: str, right: str, space: str = " ") -> str:
+    r"""left right, as a product; 2 \cdot \mathbf{1}: a number before a digit (the ones vector) would read as 21."""
+    if left[-1:].isdigit() and _LEADING_DIGIT.match(right):
+        return rf"{left} \cdot {right}"
+    return f"{left}{space}{right}"
+
+
 def _dimension(d) -> str:
-    return latex_name(d) if isinstance(d, str) else str(d)
+    """3, n, n_{1}; a product m*n as mn (2*m as 2m)."""
+    coef, factors = dim_factors(d)
+    names = " ".join(latex_name(f) for f in factors)
+    return names if coef == 1 and names else f"{coef}{names}"
 
 
 class LatexPrinter(Printer):
@@ -62,6 +75,9 @@ class LatexPrinter(Printer):
 
     def print_var(self, e):
         return latex_name(e.attr)
+
+    def dimension(self, d) -> str:
+        return _dimension(d)
 
     def print_const(self, e):
         return format_number(e.value)
@@ -91,7 +107,7 @@ class LatexPrinter(Printer):
         parts = self.operands(e)
         out = parts[0]
         for a, b, s in zip(e.args, e.args[1:], parts[1:]):
-            out += f" {s}" if SCALAR in (a.shape, b.shape) else rf" \odot {s}"
+            out = juxtapose(out, s) if SCALAR in (a.shape, b.shape) else rf"{out} \odot {s}"
         return out
 
     def print_div(self, e):
@@ -102,7 +118,11 @@ class LatexPrinter(Printer):
         return rf"{left} \oslash {right}"
 
     def print_matmul(self, e):
-        return " ".join(self.operands(e))
+        parts = self.operands(e)
+        out = parts[0]
+        for s in parts[1:]:
+            out = juxtapose(out, s)
+        return out
 
     def print_neg(self, e):
         a = e.args[0]

@@ -18,9 +18,10 @@ from typing import Optional
 from ..ir.expr import Expr, walk
 from ..ir.operator import REGISTRY
 
-__all__ = ["intermediates", "family"]
+__all__ = ["intermediates", "family", "inlining_growth"]
 
 MIN_NAMED_SIZE = 3   # nodes: sigmoid(X@W) is worth a name, inv(S) and exp(x) are not
+CHUNK_DEPTH = 24     # operators nested in one definition, at most
 UNNAMED = frozenset({"tuple", "transpose", "neg"})   # a name for A' or -A would hide too little
 
 
@@ -53,12 +54,31 @@ def intermediates(roots: list, forward: Optional[Expr] = None, taken=()) -> list
             uses[a] = uses.get(a, 0) + 1
             if node not in fwd:
                 forward_parent[a] = True
+    for node in reversed(nodes):   # parents first: a shared A' shares the A it transposes
+        if node.op in UNNAMED and uses.get(node, 0) >= 2:
+            for a in node.args:
+                uses[a] = max(uses.get(a, 0), 2)
     size = _small_sizes(nodes)
-    chosen = [n for n in nodes
+    chosen = {n for n in nodes
               if size[n] >= MIN_NAMED_SIZE and n not in roots and n.op not in UNNAMED
               and (uses.get(n, 0) >= 2 or (n in fwd and n is not forward and forward_parent.get(n)
-                                             and family(n) in ("H", "R")))]
-    return _label(chosen, set(taken))
+                                             and family(n) in ("H", "R")))}
+    _name_deep_chains(nodes, chosen, roots)
+    return _label([n for n in nodes if n in chosen], set(taken))
+
+
+def _name_deep_chains(nodes: list, chosen: set, roots: list) -> None:
+    """Add to `chosen` enough nodes that no definition nests more than CHUNK_DEPTH operators.
+
+    The backward pass of an L-layer net is one chain ((G@W')*(1 - H^2))@W'... nested
+    2L brackets deep; in pieces it reads as backprop does, and parses back.
+    """
+    depth: dict[Expr, int] = {}
+    for n in nodes:
+        d = 1 + max((0 if a in chosen else depth[a] for a in n.args), default=0)
+        if d > CHUNK_DEPTH and n not in roots and n.op not in UNNAMED:
+            chosen.add(n)
+        depth[n] = d
 
 
 def _bundle(roots: list) -> Expr:
@@ -80,3 +100,21 @@ def _label(chosen: list, taken: set) -> list:
             for i, n in enumerate(members, 1):
                 label[n] = f"{stem}{i}"
     return [(label[n], n) for n in chosen]
+
+
+def inlining_growth(root: Expr, names: dict) -> float:
+    """How many times more nodes root has written out in full than written with `names` defined.
+
+    >>> from matcalc.ir.expr import var
+    >>> x = var("x", (3, 1))
+    >>> s = x + x
+    >>> inlining_growth(s * s, {s: "S"})   # 7 nodes inline; S = x + x and S*S: 3 + 3
+    1.1666666666666667
+    """
+    full: dict[Expr, int] = {}
+    local: dict[Expr, int] = {}
+    for n in walk(root):
+        full[n] = min(1 + sum(full[a] for a in n.args), 1 << 62)
+        local[n] = 1 + sum(1 if a in names else local[a] for a in n.args)
+    named = local[root] + sum(local[n] for n in names if n in local and n is not root)
+    return full[root] / named

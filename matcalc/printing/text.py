@@ -13,7 +13,7 @@ from typing import Optional
 from ..ir.expr import Expr, deep
 from .base import POWER, POSTFIX, PREFIX, PRODUCT, Printer, format_number
 
-__all__ = ["TextPrinter", "to_text"]
+__all__ = ["TextPrinter", "to_text", "to_program"]
 
 
 class TextPrinter(Printer):
@@ -84,3 +84,32 @@ class TextPrinter(Printer):
 @deep
 def to_text(e: Expr, names: Optional[dict] = None) -> str:
     return TextPrinter(names).doprint(e)
+
+
+def to_program(e: Expr, definitions: list) -> str:
+    """e after `name = expr` definitions, in the input language (what `evaluate` and `derive` read).
+
+    >>> from matcalc import ops
+    >>> from matcalc.ir.expr import var
+    >>> X, Y = var("X", (3, 2)), var("Y", (3, 2))
+    >>> R = X - Y
+    >>> to_program(R.T @ R, [("R", R)])
+    "R = X - Y; R'@R"
+    """
+    printer = _NameRecorder({x: n for n, x in definitions})
+    result = printer.doprint(e)
+    bodies = {}
+    for n, x in reversed(definitions):   # a definition only a display form hid (1/H in H1/H) is left out
+        if n in printer.used:
+            bodies[n] = printer.doprint(x)
+    return "; ".join([f"{n} = {bodies[n]}" for n, _ in definitions if n in bodies] + [result])
+
+
+class _NameRecorder(TextPrinter):
+    def __init__(self, names):
+        super().__init__(names)
+        self.used: set = set()
+
+    def name(self, n: str) -> str:
+        self.used.add(n)
+        return n

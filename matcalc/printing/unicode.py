@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from ..ir.dims import SCALAR
+from ..ir.dims import SCALAR, dim_factors
 from ..ir.expr import Expr, deep
 from .base import ATOM, POSTFIX, PRODUCT, Printer, format_number
 
@@ -49,6 +49,11 @@ class UnicodeMath(Printer):
     def print_var(self, e):
         return unicode_name(e.attr)
 
+    def dimension(self, d) -> str:
+        coef, factors = dim_factors(d)
+        names = "".join(unicode_name(f) for f in factors)
+        return names if coef == 1 and names else f"{coef}{names}"
+
     def print_const(self, e):
         return format_number(e.value).replace("-", "−")
 
@@ -61,7 +66,7 @@ class UnicodeMath(Printer):
             return "𝟏" if cols == 1 else "𝟏ᵀ"
         if isinstance(rows, int) and isinstance(cols, int):
             return "𝟏" + f"{rows}x{cols}".translate(SUBSCRIPT)    # the all-ones matrix 𝟏₁₀ₓ₄
-        return f"ones({rows}, {cols})"
+        return f"ones({self.dimension(rows)}, {self.dimension(cols)})"
 
     def print_zeros(self, e):
         return "0"

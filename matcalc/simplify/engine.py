@@ -54,6 +54,9 @@ def simplify(root: Expr, fired: Optional[Counter] = None) -> Expr:
             continue
         args = _gather(node, inner, key) if node.op in FAMILY else [_done(a, key) for a in node.args]
         built = _normal(node, args)
+        # the normal form may make new inner nodes (-A@B is -1*(A@B)): their rules run too
+        if any(_done(a, key) is None for a in built.args):
+            built = _reduce_inside(built, weight(built) + 1, key, fired)
         _store(node, _reduce(built, key, fired), key)
     return _done(root, key)
 

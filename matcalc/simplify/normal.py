@@ -31,27 +31,18 @@ import math
 from ..ir.dims import SCALAR
 from ..ir.expr import Expr, const, eye, is_zero, ones, zeros
 from ..ir.operator import REGISTRY
-from ..ops import column, diagonal_vector, is_diagonal_matrix
+from ..ops import column, diagonal_vector, is_diagonal_matrix, split_coefficient
 from .order import factor_key, term_key
 from .symmetry import is_symmetric
 
 __all__ = ["split", "power", "make_sum", "make_product", "make_pow", "make_chain", "make_transpose",
-           "make_linear", "make_neg", "make_difference", "make_quotient", "scaled", "safe_power", "is_unary_linear"]
+           "make_linear", "make_bilinear", "make_neg", "make_difference", "make_quotient", "scaled", "safe_power", "is_unary_linear"]
 
 
 # --------------------------------------------------------------- analyses
 def split(e: Expr):
     """(c, rest) with e = c * rest; rest is None when e is the number c."""
-    return e.cached("split", _split)
-
-
-def _split(e: Expr):
-    if e.op == "const":
-        return e.value, None
-    if e.op == "mul" and e.args[0].op == "const":
-        rest = e.args[1:]
-        return e.args[0].value, rest[0] if len(rest) == 1 else Expr("mul", rest)
-    return 1.0, e
+    return e.cached("split", split_coefficient)
 
 
 def power(e: Expr):
@@ -226,7 +217,7 @@ def make_pow(base: Expr, p: Expr) -> Expr:
         inner = base.args[1].value
         if float(q).is_integer() or not float(inner).is_integer() or inner % 2 == 1:
             return make_pow(base.args[0], const(inner * q))    # (x^2)^0.5 is |x|, so it stays
-    if base.op == "mul" and float(q).is_integer():
+    if base.op == "mul" and float(q).is_integer() and len(base.args) <= FLATTEN_LIMIT:
         return make_product([make_pow(f, p) for f in base.args])
     return Expr("pow", (base, p))
 
@@ -285,6 +276,10 @@ def make_transpose(a: Expr) -> Expr:
         return make_product([make_transpose(f) for f in a.args])
     if op == "pow":
         return make_pow(make_transpose(a.args[0]), a.args[1])
+    if op == "kron":
+        return Expr("kron", tuple(make_transpose(f) for f in a.args))     # (A ⊗ B)' = A' ⊗ B'
+    if op == "commutation":
+        return Expr("commutation", (), a.attr[::-1], a.shape)            # K(m, n)' = K(n, m)
     if op == "add" and sum(not is_symmetric(t) for t in a.args) <= 1:
         return make_sum([make_transpose(t) for t in a.args])   # (D + A)' = D + A'; (X@W - Y)' stays shared
     return Expr("transpose", (a,))
@@ -298,6 +293,24 @@ def make_linear(op: str, arg: Expr, attr) -> Expr:
     if rest is None or c == 1:
         return Expr(op, (arg,), attr)
     return make_product([const(c), Expr(op, (rest,), attr)])
+
+
+def make_bilinear(op: str, args: tuple, attr) -> Expr:
+    """A map linear in each of two arguments (kron): both coefficients move outside, so that
+    kron(2*A, -B) and -2*kron(A, B) are one normal form."""
+    if any(a.shape == SCALAR for a in args):
+        return make_product(list(args))                  # kron(s, A) = s*A
+    splits = [split(a) for a in args]
+    if any(rest is None for _, rest in splits) or all(c == 1 for c, _ in splits):
+        return Expr(op, tuple(args), attr)
+    inner = Expr(op, tuple(rest for _, rest in splits), attr)
+    return make_product([const(splits[0][0] * splits[1][0]), inner])
+
+
+def is_bilinear(op: str) -> bool:
+    """Linear in each of two arguments and not one of the algebra's own products (mul, matmul)."""
+    record = REGISTRY.get(op)
+    return record is not None and record.linear and record.arity == 2 and op not in ("mul", "matmul")
 
 
 def make_neg(a: Expr) -> Expr:
@@ -338,6 +351,8 @@ def normal_node(op: str, args: tuple, attr, shape) -> Expr:
         return make_transpose(args[0])
     if args and is_unary_linear(op):
         return make_linear(op, args[0], attr)
+    if len(args) == 2 and is_bilinear(op):
+        return make_bilinear(op, args, attr)
     return Expr(op, tuple(args), attr) if args else Expr(op, (), attr, shape)
 
 

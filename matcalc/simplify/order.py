@@ -23,7 +23,8 @@ __all__ = ["digest", "leading_name", "weight", "term_key", "factor_key"]
 
 LEAVES = frozenset({"var", "dim", "const", "ones", "zeros", "eye"})
 CONSTANTS = frozenset({"const", "ones", "zeros", "eye"})
-HEAVY = {"inv": 3}   # inv(inv(X)@A) -> inv(A)@X keeps the tree size but sheds an inverse
+HEAVY = {"inv": 3,   # inv(inv(X)@A) -> inv(A)@X keeps the tree size but sheds an inverse
+         "commutation": 2}   # a permutation weighs more than the identity it may turn out to be
 
 
 def digest(e: Expr) -> int:

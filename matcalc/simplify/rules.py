@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from ..ir.dims import SCALAR
-from ..ir.expr import Expr, const, eye
+from ..ir.expr import Expr, const, dim, eye
 from ..ir.operator import REGISTRY
 from ..ops import diagonal_vector, is_diagonal_matrix
-from .normal import make_chain, make_pow, make_product, make_sum, make_transpose, power, scaled, split
+from .kron import KRON_RULES
+from .normal import make_chain, make_pow, make_product, make_sum, make_transpose, normal_node, power, scaled, split
 from .patterns import Pattern
 
 __all__ = ["Rule", "RULES", "GENERIC", "all_rules"]
@@ -98,10 +99,11 @@ def _inverse_pair(a: Expr, b: Expr) -> bool:
 
 def diagonal_at_an_end(node: Expr) -> Optional[Expr]:
     # diag(v)@M -> v*M ; M@diag(v) -> M*v' : a diagonal matrix at an end of a chain scales rows or columns
+    # (diag(vec(A))@M stays when M is a matrix: the vec-Jacobian of A ⊙ X, as the textbook writes it)
     first, last = node.args[0], node.args[-1]
-    if is_diagonal_matrix(first):
+    if is_diagonal_matrix(first) and (first.args[0].op != "vec" or 1 in node.shape):
         return make_product([diagonal_vector(first), make_chain(list(node.args[1:]))], node.shape)
-    if is_diagonal_matrix(last):
+    if is_diagonal_matrix(last) and (last.args[0].op != "vec" or 1 in node.shape):
         return make_product([make_chain(list(node.args[:-1])), make_transpose(diagonal_vector(last))], node.shape)
     return None
 
@@ -189,11 +191,23 @@ def distribute(node: Expr) -> Optional[Expr]:
         if p != 1 or s.op != "add":
             continue
         others = items[:k] + items[k + 1:]
-        if not others:
+        if not others or not _may_merge(others, s):
             return None
         return make_sum([make_product([const(c), term] + [make_pow(b, const(q)) for b, q in others], node.shape)
                          for term in s.args], node.shape)
     return None
+
+
+def _may_merge(factors: list, total: Expr) -> bool:
+    """Could multiplying `factors` into the terms of `total` cancel or merge anything?  Only if a
+    term shares a base with them, or holds structure a product folds (eye, diag, ones, an outer
+    product); otherwise the expansion is heavier for sure and is not built."""
+    bases = {b for b, _ in factors}
+    for t in total.args:
+        for b, _ in _items(t)[1]:
+            if b in bases or b.op in ("eye", "diag", "ones") or (b.op == "matmul" and b.args[0].shape[1] == 1):
+                return True
+    return False
 
 
 def coefficient_into_sum(node: Expr) -> Optional[Expr]:
@@ -224,6 +238,34 @@ def sum_of_an_outer_product(node: Expr) -> Optional[Expr]:
     core = make_chain([make_transpose(u), others[0], make_transpose(r)]) if others else \
         make_product([Expr("sum", (u,)), Expr("sum", (r,))])
     return _rebuild(c, scalars + [(core, 1.0)], SCALAR)
+
+
+def _narrowed(e: Expr, axis: int) -> Optional[Expr]:
+    """e with its extent along `axis` cut to 1, where e is the same all along that axis (built
+    entrywise from operands that are broadcast along it, such as x*ones(3, 2)), else None."""
+    if e.shape[axis] == 1:
+        return e
+    if e.op == "ones":
+        return Expr("ones", (), (1, e.shape[1]) if axis == 0 else (e.shape[0], 1))
+    record = REGISTRY.get(e.op)
+    if record is None or not record.elementwise:
+        return None
+    args = [_narrowed(a, axis) for a in e.args]
+    if any(a is None for a in args):
+        return None
+    shape = (1, e.shape[1]) if axis == 0 else (e.shape[0], 1)
+    return normal_node(e.op, tuple(args), e.attr, shape)
+
+
+def sum_along_a_broadcast(node: Expr) -> Optional[Expr]:
+    # sum(exp(x*ones(3, 2)), 1) -> 2*exp(x) : the sum along an axis the argument is constant on
+    a = node.args[0]
+    if node.attr not in (0, 1) or a.shape[node.attr] == 1:
+        return None
+    narrow = _narrowed(a, node.attr)
+    if narrow is None:
+        return None
+    return make_product([dim(a.shape[node.attr]), narrow], node.shape)
 
 
 RULES: dict[str, list] = {}
@@ -259,8 +301,11 @@ for _rule in [
     Rule("coefficient into a sum", "mul", coefficient_into_sum, "0.5*(2*A + 2*B)", {"A": (2, 3), "B": (2, 3)}),
     Rule("sum of an outer product", "sum", sum_of_an_outer_product, "sum((u@r')*M)",
          {"u": (3,), "r": (4,), "M": (3, 4)}),
+    Rule("sum along a broadcast axis", "sum", sum_along_a_broadcast, "sum(exp(x*ones(3, 2)), 1)", {"x": (3,)}),
 ]:
     RULES.setdefault(_rule.op, []).append(_rule)
+for _name, _op, _apply, _example, _shapes in KRON_RULES:     # the vec/Kronecker algebra (simplify.kron)
+    RULES.setdefault(_op, []).append(Rule(_name, _op, _apply, _example, _shapes))
 
 
 def all_rules() -> list:

@@ -18,7 +18,7 @@ import contextvars
 from ..ir.dims import SCALAR
 from ..ir.expr import Expr
 from ..ir.operator import REGISTRY
-from ..ops import is_diagonal_matrix
+from ..ops import is_diagonal_matrix, split_coefficient
 
 __all__ = ["is_symmetric", "assume_symmetric", "symmetric_variables"]
 
@@ -59,10 +59,25 @@ def _symmetric(e: Expr, declared: frozenset) -> bool:
         k = len(chain)
         mirrored = all(_mirror(chain[i], chain[k - 1 - i]) for i in range(k // 2))
         return mirrored and (k % 2 == 0 or is_symmetric(chain[k // 2]))
+    if e.op == "add":
+        return _closed_under_transpose(e.args)
     record = REGISTRY.get(e.op)
-    if e.op == "inv" or (record is not None and record.elementwise):
+    if e.op in ("inv", "kron") or (record is not None and record.elementwise):
         return all(is_symmetric(a) for a in e.args)
     return False
+
+
+def _closed_under_transpose(terms) -> bool:
+    """A sum whose terms are symmetric or come in pairs c*A + c*A' (A + A' is symmetric)."""
+    split = [split_coefficient(t) for t in terms]
+    present = set(split)
+    for c, rest in split:
+        if rest is None or is_symmetric(rest):
+            continue
+        mirrored = rest.args[0] if rest.op == "transpose" else Expr("transpose", (rest,))
+        if (c, mirrored) not in present:
+            return False
+    return True
 
 
 def _chain(e: Expr) -> list:

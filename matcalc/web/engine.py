@@ -17,7 +17,8 @@ import re
 import traceback
 
 import matcalc
-from matcalc.derivations import render
+from matcalc.derivations import mathml, render
+from matcalc.errors import caret as caret_block, position
 
 from .protocol import MAX_CHECK_DIMENSION, RequestError, Query
 
@@ -91,9 +92,6 @@ def _derivatives(query: Query) -> list:
     The shapes inferred for the first variable are declared for the others, so that
     every result (and the variables table) reads the same shapes.
     """
-    if query.kind in ("hessian", "hvp") and (query.symmetric or query.assume):
-        raise RequestError(f"symmetric and assume apply to gradients and Jacobians; leave them out for {query.kind}",
-                           "symmetric" if query.symmetric else "assume")
     wrt, first = _wrt(query)
     taken = set(_names_in(query.expr)) | set(query.shapes)
     direction = query.direction or next((n for n in DIRECTIONS if n not in taken), "V")
@@ -103,9 +101,9 @@ def _derivatives(query: Query) -> list:
         if first is not None and name == first.wrt and query.kind in ("gradient", "jacobian"):
             d = first     # discovery already derived it
         elif query.kind == "hessian":
-            d = matcalc.hessian(query.expr, name, shapes)
+            d = matcalc.hessian(query.expr, name, shapes, symmetric=query.symmetric, assume=query.assume)
         elif query.kind == "hvp":
-            d = matcalc.hvp(query.expr, name, shapes, direction)
+            d = matcalc.hvp(query.expr, name, shapes, direction, symmetric=query.symmetric, assume=query.assume)
         else:
             d = matcalc.derive(query.expr, name, shapes, symmetric=query.symmetric, assume=query.assume,
                                layout=query.layout)
@@ -179,36 +177,17 @@ def latex_rows(latex: str) -> list:
     return [(lhs, rhs)]
 
 
-def mathml(latex: str, display: str = "inline") -> str:
-    """MathML Core of one formula; Chromium, Firefox and Safari render it with no script."""
-    from latex2mathml.converter import convert
-    return bold_digits(convert(latex, display=display))
-
-
-BOLD_DIGITS = str.maketrans("0123456789", "".join(chr(0x1D7CE + k) for k in range(10)))
-
-
-def bold_digits(markup: str) -> str:
-    """<mn mathvariant="bold">1</mn> as the bold digit 𝟏: MathML Core (Chromium) ignores mathvariant on <mn>,
-    and the all-ones 𝟏 would read as a plain 1 (2 𝟏ᵀR shown as "21ᵀR").
-
-    >>> bold_digits('<mn>2</mn><mn mathvariant="bold">1</mn>')
-    '<mn>2</mn><mn>𝟏</mn>'
-    """
-    return re.sub(r'<mn mathvariant="bold">(\d+)</mn>', lambda m: f"<mn>{m.group(1).translate(BOLD_DIGITS)}</mn>", markup)
-
-
 def _steps(d, query: Query) -> tuple:
     """(steps, note): the derivation in every format, or None and why not."""
-    if d.kind != "gradient":
-        return None, "steps are shown for gradients of a scalar f"
+    if d.kind not in ("gradient", "jacobian", "hessian"):
+        return None, "steps are shown for gradients, Jacobians and Hessians"
     if query.symmetric or query.assume:
         return None, "steps derive the plain gradient: leave out symmetric and assume to see them"
     dv = d.derivation
     page = render(dv, "html")
-    tables = re.findall(r'<table class="derivation">.*?</table>', page, re.S)
+    tables = re.findall(r'<table class="derivation".*?</table>', page, re.S)
     return {"text": render(dv, "text"), "latex": render(dv, "latex"), "markdown": render(dv, "markdown"),
-            "html": bold_digits("\n".join(tables))}, None
+            "html": "\n".join(tables)}, None
 
 
 def _variables(derivatives: list, query: Query) -> list:
@@ -252,7 +231,7 @@ def check(query: Query) -> dict:
                                f"shapes.{name}", type="LimitError")
     wrt, _ = _wrt(query)
     kind = CHECK_KIND[query.kind]
-    extra = dict(symmetric=query.symmetric, assume=query.assume) if kind == "derive" else {}
+    extra = dict(symmetric=query.symmetric, assume=query.assume)
     if query.direction:
         extra["direction"] = query.direction
     reports = []
@@ -297,6 +276,13 @@ def error_body(error: Exception, expr: str) -> dict:
     """
     if isinstance(error, RequestError):
         return error.body()
+    if getattr(error, "source", None) is not None:   # the place as data: no reading back from the text
+        line, column = position(error.source, error.start)
+        shown = caret_block(error.source, error.start, error.end)
+        width = len(shown.rsplit("\n", 1)[1].strip())
+        return {"error": {"type": type(error).__name__, "message": f"{error.message} ({error.place()})",
+                          "line": line, "column": column,
+                          "caret": shown, "width": width, "field": "expr"}}
     message = str(error)
     lines = message.split("\n")
     caret_at = next((i for i in range(len(lines) - 1, 0, -1) if CARET_LINE.match(lines[i])), None)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 MAX_BODY_BYTES = 64 * 1024        # the whole request body
-MAX_EXPRESSION_CHARS = 2_000      # far above any lecture formula; matcalc's own limit is 20,000
+MAX_EXPRESSION_CHARS = 2_000      # far above any lecture formula; matcalc's own limit is 100,000
 MAX_VARIABLES = 50                # entries of wrt, shapes and symmetric
 MAX_DIMENSION = 1_000_000         # a numeric dimension; derivations are symbolic, so only check() allocates
 MAX_CHECK_DIMENSION = 1_000       # check() evaluates at random inputs of the declared sizes
