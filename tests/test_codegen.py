@@ -89,6 +89,17 @@ def test_a_hessian_is_n_by_n():
     assert derivs["x"].shape == (3, 3)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_matrix_hessian_is_in_column_stacking_vec_form(backend):
+    shapes = {"X": (5, 3), "W": (3, 2)}
+    values = random_values(shapes, seed=11)
+    fn = matcalc.compile("sum(exp(X@W))", "W", shapes, backend=_backend(backend), kind="hessian")
+    X, W = (torch.as_tensor(values[k]) for k in ("X", "W"))
+    hess = torch.autograd.functional.hessian(lambda w: torch.exp(X @ w).sum(), W)   # [i, j, k, l]
+    want = hess.permute(1, 0, 3, 2).reshape(6, 6).numpy()                          # vec stacks columns
+    assert not compare(fn(**to_backend(values, backend, "float64"))[1]["W"], want)
+
+
 def test_source_keeps_the_named_intermediates():
     source = matcalc.compile(HOMEWORK, PARAMETERS, HOMEWORK_SHAPES).source
     assert "H = sigmoid(X@W1 + b1)" in source          # the docstring gives the formulas
