@@ -1,4 +1,4 @@
-"""The command line: matcalc derive | hessian | hvp | serve.
+"""The command line: matcalc derive | hessian | hvp | codegen | serve.
 
     matcalc derive "norm(sigmoid(X@W1+b1)@W2+b2-Y)^2" W1 W2
 """
@@ -20,6 +20,8 @@ EPILOG = """examples:
   matcalc derive "-sum(Y*log(softmax(X@W)))" W --assume "rowsum(Y)=1"
   matcalc hessian "x'@A@x + sum(exp(x))" x
   matcalc hvp "norm(X@W - Y)^2" W V
+  matcalc codegen "norm(sigmoid(X@W1+b1)@W2+b2-Y)^2" W1 b1 W2 b2 --backend torch -o homework.py
+  matcalc codegen "sum(log(1 + exp(-y*(X@w))))" w --kind hessian --shape X=n,d
 
 shapes: NAME=MxN (a matrix; M and N numbers or names), NAME=N (a column vector),
 NAME=scalar.  Undeclared shapes are inferred; the output says what was inferred.
@@ -93,12 +95,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="NAME is a symmetric matrix: its gradient is sym(G) = (G + G')/2")
         p.add_argument("--assume", action="append", default=[], metavar="FACT",
                        help="a fact to use, e.g. \"rowsum(Y)=1\" (one-hot or row-stochastic Y)")
-        limits = p.add_argument_group("limits (docs/language.md#limits)")
-        limits.add_argument("--time-limit", type=float, metavar="SECONDS", help="time one derivation may take (10)")
-        limits.add_argument("--max-nodes", type=int, metavar="N", help="expression nodes one call may build (2,000,000)")
-        limits.add_argument("--max-text", type=int, metavar="N", help="characters the printers may build (50,000,000)")
-        limits.add_argument("--max-elements", type=int, metavar="N",
-                            help="entries of one array --check may allocate (50,000,000)")
+        _limit_options(p)
 
     d = sub.add_parser("derive", help="gradient (scalar f) or Jacobian d vec(f)/d vec(x)' (any other f)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -117,6 +114,18 @@ def _parser() -> argparse.ArgumentParser:
     common(v)
     v.add_argument("vars", nargs=1, metavar="VAR")
     v.add_argument("direction", nargs="?", default="V", help="name of the direction (default V)")
+    g = sub.add_parser("codegen", help="a standalone NumPy, PyTorch or JAX module computing f and its derivatives "
+                                        "(docs/codegen.md)", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g.add_argument("expr", help="the function, e.g. \"norm(X@W - Y)^2\"")
+    g.add_argument("vars", nargs="+", metavar="VAR", help="variables to differentiate by (hvp: one)")
+    g.add_argument("--shape", action="append", default=[], metavar="NAME=SHAPE",
+                   help="declare a shape: X=100x1, b1=1x20, a=scalar, x=5, X=n,d")
+    g.add_argument("--backend", choices=("numpy", "torch", "jax"), default="numpy", help="default numpy")
+    g.add_argument("--kind", choices=("grad", "hessian", "hvp"), default="grad",
+                   help="grad (default), hessian (of a vector), or hvp (Hessian times a direction)")
+    g.add_argument("--direction", default="V", help="hvp: the name of the direction argument (default V)")
+    g.add_argument("-o", "--output", metavar="FILE", help="write the module to FILE instead of printing it")
+    _limit_options(g)
     s = sub.add_parser("serve", help="the interactive page and its JSON API on a local server (docs/serve.md)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
@@ -132,6 +141,15 @@ def _protect_expressions(argv: list) -> list:
         is_option = a.startswith("--") or a in ("-o", "-h") or len(a) < 2
         out.append(f" {a}" if a.startswith("-") and not is_option and not option_value else a)
     return out
+
+
+def _limit_options(p) -> None:
+    limits = p.add_argument_group("limits (docs/language.md#limits)")
+    limits.add_argument("--time-limit", type=float, metavar="SECONDS", help="time one derivation may take (10)")
+    limits.add_argument("--max-nodes", type=int, metavar="N", help="expression nodes one call may build (2,000,000)")
+    limits.add_argument("--max-text", type=int, metavar="N", help="characters the printers may build (50,000,000)")
+    limits.add_argument("--max-elements", type=int, metavar="N",
+                        help="entries of one array --check may allocate (50,000,000)")
 
 
 def main(argv=None) -> int:
@@ -179,6 +197,8 @@ def _check_declared(args, shapes: dict, results) -> None:
 
 
 def _run(args) -> int:
+    if args.command == "codegen":
+        return _codegen(args)
     from . import api
     from .ir.dims import show_shape
     from .printing import intermediates, latex_name, to_latex, to_text
@@ -227,6 +247,21 @@ def _run(args) -> int:
     for r in reports:
         print(r)
     return 0 if all(r.ok for r in reports) else 1
+
+
+def _codegen(args) -> int:
+    from .codegen import generate
+    shapes = dict(parse_shape(s) for s in args.shape)
+    source = generate(args.expr, args.vars, shapes, args.backend, args.kind, args.direction)[0]
+    if not args.output:
+        sys.stdout.write(source)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(source)
+    except OSError as e:
+        raise MatcalcError(f"cannot write {args.output}: {e.strerror}") from None
+    return 0
 
 
 def _latex_row(d, named, to_latex) -> str:

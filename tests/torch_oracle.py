@@ -11,6 +11,8 @@ import zlib
 import numpy as np
 import torch
 
+from codegen_oracle import assert_generated_matches
+
 RTOL, ATOL = 1e-6, 1e-8
 
 # ------------------------------------------------------------------------------ parsing
@@ -519,3 +521,6 @@ def assert_derivative_matches(f: str, wrt: str, shapes: dict, seed: int = 0, dom
     why = compare(torch_value(strings[-1], values), want, rtol, atol)
     assert not why, f"the oracle reads the derivative string of {f!r} wrt {wrt} differently ({why}): {strings[-1]}"
     assert_value_matches(f, values, rtol, atol)
+    if hasattr(mc, "compile") and (kind == "grad" or (kind == "hessian" and (len(shapes[wrt]) < 2 or 1 in shapes[wrt]))):
+        assert_generated_matches(f, wrt, shapes, values, kind, compare, {"value": torch_value, **REFERENCES},
+                                 rtol, atol)

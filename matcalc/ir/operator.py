@@ -48,6 +48,56 @@ class Domain:
     holds: Callable
 
 
+@dataclass(frozen=True)
+class Code:
+    """How generated code (matcalc.codegen) spells an operator for one backend.
+
+    expr: a template with {0}, {1}, ... for the arguments' code and {axis} for a parameter
+          ("{0}.T", "np.logaddexp(0.0, {0})"); a bare function name ("np.exp"), called on the
+          arguments; or a callable(node, args) -> str for what a template cannot say (n-ary
+          operators, a form that depends on the argument's shape).
+    inplace: an elementwise form that writes into an existing buffer {out}, any argument of
+          which may be {out} ("np.multiply({0}, {1}, out={out})"); a bare function name gets
+          "name(args, out={out})".  "" when there is none.
+    inplace_args: the argument positions {out} may take (torch.sub takes no number first).
+    helper: a module-level definition the expression calls (numpy has no logdet that
+          returns nan for det < 0); emitted once per generated module.
+    fresh: the expression returns a new array, never a view of an argument, so generated code
+          may write into it once it is no longer needed (A @ B, inv; implied for elementwise
+          operators).
+    backward: the name of a fused kernel kernel(G, y) for G * f'(a), given y = f(a), as autograd's
+          own (torch.ops.aten.sigmoid_backward); "" when none.
+    backward_into: that kernel writing into G's buffer, a template with {G} and {y}
+          ("torch.ops.aten.sigmoid_backward.grad_input({G}, {y}, grad_input={G})").
+    Templates may use _dtype (and, for torch, _device): the inputs' dtype and device.
+    """
+    expr: Union[str, Callable]
+    inplace: str = ""
+    inplace_args: Optional[tuple] = None
+    helper: str = ""
+    fresh: bool = False
+    backward: str = ""
+    backward_into: str = ""
+
+    def call(self, args: list, node=None, **fields) -> str:
+        """The expression for arguments whose code is `args` (each an atom or parenthesized)."""
+        if callable(self.expr):
+            return self.expr(node, args)
+        if "{" not in self.expr:
+            return f"{self.expr}({', '.join(args)})"
+        if node is not None:
+            fields.setdefault("axis", node.attr)
+        return self.expr.format(*args, **fields)
+
+    def call_into(self, out: str, args: list) -> str:
+        """The statement that writes the result into the buffer `out` ("" when the form has none)."""
+        if not self.inplace:
+            return ""
+        if "{" not in self.inplace:
+            return f"{self.inplace}({', '.join(args)}, out={out})"
+        return self.inplace.format(*args, out=out)
+
+
 @dataclass(frozen=True, eq=False)
 class Operator:
     """Everything matcalc knows of one operator.
@@ -93,7 +143,8 @@ class Operator:
     naming: str = ""                     # letter for named intermediates: H activations, R sums, Z products
     trace_form: Union[str, Callable] = "hadamard"   # the trace identity that moves G next to d(arg) in
                                          # --steps (matcalc.derivations.identities.TRACE_FORMS), or (node) -> it
-    extras: dict = field(default_factory=dict)   # room for later stages (code templates, ...)
+    code: dict = field(default_factory=dict)     # backend name -> Code, for matcalc.codegen
+    extras: dict = field(default_factory=dict)   # room for later stages
 
     def impl(self, backend_name: str) -> Optional[Callable]:
         """The numeric implementation for a backend ("numpy", "torch", "jax").

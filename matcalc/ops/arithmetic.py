@@ -16,7 +16,7 @@ import operator as pyop
 
 from ..ir.dims import broadcast_shape, matmul_shape, same_shape
 from ..ir.expr import Expr, call, const, eye
-from ..ir.operator import POSTFIX, POWER, PREFIX, PRODUCT, SUM, Operator, register
+from ..ir.operator import POSTFIX, POWER, PREFIX, PRODUCT, SUM, Code, Operator, register
 from .builders import NONZERO, POSITIVE, hadamard_jacobian, linear
 from .structure import commutation, kron
 
@@ -116,20 +116,34 @@ def _show_power(e: Expr, style: str):
     return Expr("div", (const(1.0), base if p.value == -1 else Expr("pow", (base, const(-p.value)))))
 
 
+def _infix(symbol: str):
+    """Code for an n-ary infix operator: a + b + c."""
+    return lambda node, args: f" {symbol} ".join(args)
+
+
+def _arithmetic(expr, numpy: str, torch: str) -> dict:
+    """Code for + - * / ^: infix in every backend; in place with out= in numpy, and in torch with a
+    tensor first (torch.sub(2.0, t) is an error)."""
+    return {"numpy": Code(expr, inplace=f"np.{numpy}"),
+            "torch": Code(expr, inplace=f"torch.{torch}", inplace_args=(0,)),
+            "jax": Code(expr)}
+
+
 # ------------------------------------------------------------------ sums
 register(Operator(
     "add", "addition", "elementwise sum", arity=None, shape_rule=_broadcast, shape_doc=_BROADCAST,
     syntax="A + B", trace_form="linearity", jvp=lambda y, i, t: t, vjp=lambda y, i, G: G, vec_jacobian=lambda y, i, J: J,
     numpy=lambda B, *a: functools.reduce(pyop.add, a), precedence=SUM, elementwise=True, naming="R",
-    display=_show_sum))
+    display=_show_sum, code=_arithmetic(_infix("+"), "add", "add")))
 register(Operator(
     "sub", "subtraction", "elementwise difference", arity=2, shape_rule=_broadcast, shape_doc=_BROADCAST,
     syntax="A - B", trace_form="linearity", jvp=lambda y, i, t: t if i == 0 else -t, vjp=lambda y, i, G: G if i == 0 else -G,
     vec_jacobian=lambda y, i, J: J if i == 0 else -J,
-    numpy=lambda B, a, b: a - b, precedence=SUM, elementwise=True, naming="R"))
+    numpy=lambda B, a, b: a - b, precedence=SUM, elementwise=True, naming="R",
+    code=_arithmetic("{0} - {1}", "subtract", "sub")))
 linear("neg", "negation", "negation", shape_rule=lambda dims, shapes, attr: same_shape(dims, *shapes),
        syntax="-A", trace_form="linearity", transpose=lambda y, i, G: -G, vec_jacobian=lambda y, i, J: -J,
-       numpy=lambda B, a: -a, precedence=PREFIX, elementwise=True)
+       numpy=lambda B, a: -a, precedence=PREFIX, elementwise=True, code=_arithmetic("-{0}", "negative", "neg"))
 
 
 # -------------------------------------------------------------- products
@@ -145,7 +159,7 @@ register(Operator(
     vjp=lambda y, i, G: G * _mul_factor(y, i),
     vec_jacobian=lambda y, i, J: hadamard_jacobian(_mul_factor(y, i), y.shape, J),
     numpy=lambda B, *a: functools.reduce(pyop.mul, a), precedence=PRODUCT, elementwise=True,
-    display=_show_product))
+    display=_show_product, code=_arithmetic(_infix("*"), "multiply", "mul")))
 
 register(Operator(
     "div", "elementwise quotient", "elementwise quotient", arity=2, shape_rule=_broadcast, shape_doc=_BROADCAST,
@@ -153,7 +167,8 @@ register(Operator(
     jvp=lambda y, i, t: t / y.args[1] if i == 0 else -(y * t / y.args[1]),
     vjp=lambda y, i, G: G / y.args[1] if i == 0 else -(G * y / y.args[1]),
     vec_jacobian=lambda y, i, J: hadamard_jacobian(1 / y.args[1] if i == 0 else -(y / y.args[1]), y.shape, J),
-    numpy=lambda B, a, b: a / b, domain=(None, NONZERO), precedence=PRODUCT, elementwise=True))
+    numpy=lambda B, a, b: a / b, domain=(None, NONZERO), precedence=PRODUCT, elementwise=True,
+    code=_arithmetic("{0} / {1}", "divide", "div")))
 
 
 def _pow_shape(dims, shapes, attr):
@@ -179,7 +194,7 @@ register(Operator(
     shape_rule=_pow_shape, shape_doc="A's shape; p is 1×1", syntax="A ^ p, A ** p",
     jvp=lambda y, i, t: _power_factor(y, i) * t,
     vjp=lambda y, i, G: G * _power_factor(y, i),
-    numpy=lambda B, a, p: a ** p, domain=_pow_domain, precedence=POWER, elementwise=True, display=_show_power))
+    numpy=lambda B, a, p: a ** p, domain=_pow_domain, precedence=POWER, elementwise=True, display=_show_power, code=_arithmetic("{0} ** {1}", "power", "pow")))
 
 
 # ------------------------------------------------------- matrix products
@@ -207,12 +222,22 @@ def _matmul_vec_jacobian(y: Expr, i: int, J: Expr) -> Expr:
     return kron(after.T, before) @ J
 
 
+def _chain_code(multi_dot: str):
+    """A @ B; a longer chain is multi_dot, which picks the cheapest order at run time (matcalc.codegen
+    orders chains of known sizes itself and hands over binary products)."""
+    def code(node, args):
+        return " @ ".join(args) if len(args) == 2 else f"{multi_dot}([{', '.join(args)}])"
+    return code
+
+
 register(Operator(
     "matmul", "matrix product", "matrix product", arity=None,
     shape_rule=lambda dims, shapes, attr: matmul_shape(dims, *shapes), shape_doc="m×k @ k×n → m×n",
     syntax="A @ B", linear=True, trace_form="cyclic", jvp=_matmul_jvp, vjp=_matmul_vjp,
     vec_jacobian=_matmul_vec_jacobian, numpy=lambda B, *a: functools.reduce(pyop.matmul, a), precedence=PRODUCT,
-    naming="Z"))
+    naming="Z", code={"numpy": Code(_chain_code("np.linalg.multi_dot"), fresh=True),
+                      "torch": Code(_chain_code("torch.linalg.multi_dot"), fresh=True),
+                      "jax": Code(_chain_code("jnp.linalg.multi_dot"))}))
 linear("transpose", "transpose", "transpose", shape_rule=lambda dims, shapes, attr: shapes[0][::-1],
        shape_doc="m×n → n×m", syntax="A', A.T", trace_form="transpose invariance", transpose=lambda y, i, G: G.T,
-       vec_jacobian=lambda y, i, J: commutation(*y.args[0].shape) @ J, numpy=lambda B, a: a.T, precedence=POSTFIX)
+       vec_jacobian=lambda y, i, J: commutation(*y.args[0].shape) @ J, numpy=lambda B, a: a.T, precedence=POSTFIX, code={backend: Code("{0}.T") for backend in ("numpy", "torch", "jax")})

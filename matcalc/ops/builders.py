@@ -16,9 +16,9 @@ from typing import Callable
 
 from ..ir.dims import SCALAR, broadcast_shape, same_shape
 from ..ir.expr import Expr, call, const, ones
-from ..ir.operator import Domain, Operator, register
+from ..ir.operator import Code, Domain, Operator, register
 
-__all__ = ["elementwise", "elementwise_binary", "linear", "column", "hadamard_jacobian", "numpy_call", "torch_call",
+__all__ = ["elementwise", "elementwise_binary", "linear", "column", "hadamard_jacobian", "numpy_call", "torch_call", "ufuncs", "codes",
            "POSITIVE", "NONZERO", "UNIT", "ABOVE_MINUS_ONE", "INVERTIBLE", "POSITIVE_DETERMINANT", "SQUARE"]
 
 
@@ -44,6 +44,22 @@ def numpy_call(name: str) -> Callable:
 torch_call = numpy_call   # torch spells most elementwise functions as NumPy does
 
 
+# Generated code (matcalc.codegen) names the modules np, torch, jnp and jax; templates may use
+# _dtype (and _device for torch), the inputs' dtype and device.
+def ufuncs(numpy: str, torch: str | None = None, jax: str | None = None) -> dict:
+    """Code for a function every backend has by name: np.<numpy>, torch.<torch>, jnp.<jax> (in place: out=)."""
+    return {"numpy": Code(f"np.{numpy}", inplace=f"np.{numpy}"),
+            "torch": Code(f"torch.{torch or numpy}", inplace=f"torch.{torch or numpy}"),
+            "jax": Code(f"jnp.{jax or numpy}")}
+
+
+def codes(numpy, torch, jax, fresh: bool = False) -> dict:
+    """Code per backend from a Code or a template (str or callable) each; fresh: every template
+    returns a new array (see Code.fresh)."""
+    return {name: c if isinstance(c, Code) else Code(c, fresh=fresh)
+            for name, c in (("numpy", numpy), ("torch", torch), ("jax", jax))}
+
+
 # Domains: `holds` takes the backend's array module and one argument's value.
 POSITIVE = Domain("positive", "positive", lambda xp, a: bool((a > 0).all()))
 NONZERO = Domain("nonzero", "nonzero", lambda xp, a: bool((abs(a) > 1e-3).all()))
@@ -64,7 +80,7 @@ POSITIVE_DETERMINANT = Domain("of positive determinant", "spd",
                               lambda xp, a: _finite_condition(xp, a) and bool(xp.linalg.det(a) > 0))
 
 
-def elementwise(name: str, title: str, doc: str, derivative: Callable, *, numpy: Callable,
+def elementwise(name: str, title: str, doc: str, derivative: Callable, *, numpy: Callable, code: dict | None = None,
                 torch: Callable | None = None, jax: Callable | None = None, domain: Domain | None = None,
                 unicode: str | None = None, latex: str | None = None, spellings: tuple = ()) -> Operator:
     """Register f applied entry by entry; derivative(a, y) is f'(a), given y = f(a)."""
@@ -76,13 +92,13 @@ def elementwise(name: str, title: str, doc: str, derivative: Callable, *, numpy:
         spellings=spellings or (name,), syntax=f"{name}(A)",
         jvp=lambda y, i, t: factor(y) * t,
         vjp=lambda y, i, G: G * factor(y),
-        numpy=numpy, torch=torch if torch is not None else numpy, jax=jax,
+        numpy=numpy, torch=torch if torch is not None else numpy, jax=jax, code=code or {},
         domain=(domain,) if domain else (),
         text=name, unicode=unicode or name, latex=latex or rf"\operatorname{{{name}}}",
         elementwise=True, naming="H"))
 
 
-def elementwise_binary(name: str, title: str, doc: str, partials: tuple, *, numpy: Callable,
+def elementwise_binary(name: str, title: str, doc: str, partials: tuple, *, numpy: Callable, code: dict | None = None,
                        torch: Callable | None = None, latex: str | None = None) -> Operator:
     """Register a binary function applied entry by entry with broadcasting; partials[i](a, b) = df/d(arg i)."""
     def factor(y: Expr, i: int) -> Expr:
@@ -95,7 +111,7 @@ def elementwise_binary(name: str, title: str, doc: str, partials: tuple, *, nump
         spellings=(name,), syntax=f"{name}(A, B)",
         jvp=lambda y, i, t: factor(y, i) * t,
         vjp=lambda y, i, G: G * factor(y, i),
-        numpy=numpy, torch=torch if torch is not None else numpy,
+        numpy=numpy, torch=torch if torch is not None else numpy, code=code or {},
         text=name, unicode=name, latex=latex or rf"\operatorname{{{name}}}", elementwise=True, naming="H"))
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from ..ir.dims import SCALAR, scalar_shape, square_shape
 from ..ir.expr import Expr, call, eye, ones
-from ..ir.operator import Operator, register
-from .builders import INVERTIBLE, POSITIVE_DETERMINANT, column, linear
+from ..ir.operator import Code, Operator, register
+from .builders import INVERTIBLE, POSITIVE_DETERMINANT, codes, column, linear
 from .structure import kron, vec
 
 _SQUARE_TO_SCALAR = "square n×n → 1×1"
@@ -33,10 +33,24 @@ def _torch_logdet(B, a):
     return B.xp.where(sign > 0, logabs, B.xp.full_like(logabs, float("nan"))).reshape(1, 1)
 
 
+def _scalar_codes(numpy: str, torch: str, jax: str) -> dict:
+    """Code for a function of a square matrix with a 0-D result, reshaped to 1x1."""
+    return codes(f"{numpy}({{0}}).reshape(1, 1)", f"{torch}({{0}}).reshape(1, 1)", f"{jax}({{0}}).reshape(1, 1)")
+
+
+def _logdet_helper(xp: str) -> Code:
+    return Code("_logdet", helper=f"""\
+def _logdet(a):
+    sign, logabs = {xp}.linalg.slogdet(a)
+    return {xp}.where(sign > 0, logabs, {xp}.nan).reshape(1, 1)
+""")
+
+
 linear("tr", "trace", "trace", spellings=("tr", "trace"), syntax="tr(A), trace(A)", shape_doc=_SQUARE_TO_SCALAR,
        shape_rule=_square_to_scalar("tr"), trace_form="trace of a scaled identity", transpose=lambda y, i, G: G * eye(y.args[0].shape[0]),
        vec_jacobian=lambda y, i, J: vec(eye(y.args[0].shape[0])).T @ J, numpy=lambda B, a: B.xp.trace(a).reshape(1, 1),
-       of_scalar=lambda s: s, text="tr", unicode="tr", latex=r"\operatorname{tr}")
+       of_scalar=lambda s: s, text="tr", unicode="tr", latex=r"\operatorname{tr}",
+       code=_scalar_codes("np.trace", "torch.trace", "jnp.trace"))
 
 register(Operator(
     "det", "determinant", "determinant", spellings=("det",), syntax="det(A)", shape_doc=_SQUARE_TO_SCALAR,
@@ -44,7 +58,8 @@ register(Operator(
     jvp=lambda y, i, t: y * call("tr", call("inv", y.args[0]) @ t),
     vjp=lambda y, i, G: G * y * call("inv", y.args[0]).T,
     numpy=lambda B, a: B.xp.linalg.det(a).reshape(1, 1),
-    domain=(INVERTIBLE,), of_scalar=lambda s: s, text="det", unicode="det", latex=r"\det"))
+    domain=(INVERTIBLE,), of_scalar=lambda s: s, text="det", unicode="det", latex=r"\det",
+    code=_scalar_codes("np.linalg.det", "torch.linalg.det", "jnp.linalg.det")))
 
 register(Operator(
     "logdet", "log-determinant", "log det A, for det A > 0", spellings=("logdet",), syntax="logdet(A)",
@@ -53,7 +68,8 @@ register(Operator(
     vjp=lambda y, i, G: G * call("inv", y.args[0]).T,
     numpy=_np_logdet, torch=_torch_logdet,
     domain=(POSITIVE_DETERMINANT,), of_scalar=lambda s: call("log", s), text="logdet", unicode="log det",
-    latex=r"\log\det"))
+    latex=r"\log\det",   # torch.logdet is nan for det < 0, as the implementations are
+    code=codes(_logdet_helper("np"), "torch.logdet({0}).reshape(1, 1)", _logdet_helper("jnp"))))
 
 register(Operator(
     "inv", "inverse", "matrix inverse", spellings=("inv",), syntax="inv(A)", shape_doc="square n×n → n×n",
@@ -61,7 +77,8 @@ register(Operator(
     jvp=lambda y, i, t: -(y @ t @ y),
     vjp=lambda y, i, G: -(y.T @ G @ y.T),
     numpy=lambda B, a: B.xp.linalg.inv(a),
-    domain=(INVERTIBLE,), of_scalar=lambda s: 1 / s, text="inv"))
+    domain=(INVERTIBLE,), of_scalar=lambda s: 1 / s, text="inv",
+    code=codes("np.linalg.inv", "torch.linalg.inv", "jnp.linalg.inv", fresh=True)))
 
 
 # ----------------------------------------------------------------------- diag
@@ -112,12 +129,25 @@ def _np_diag(B, a):
     return B.xp.diag(a).reshape(-1, 1)
 
 
+def _diag_code(xp: str, diagonal: str):
+    def code(node, args):
+        shape = node.args[0].shape
+        if shape == SCALAR:
+            return args[0]
+        if _embeds(shape):
+            return f"{xp}.diag({args[0]}.reshape(-1))"
+        return f"{diagonal}({args[0]}).reshape(-1, 1)"
+    return code
+
+
 linear("diag", "diagonal", "diag(v): the diagonal matrix of a vector; diag(A): the diagonal of a square matrix",
        spellings=("diag",), syntax="diag(v), diag(A)", shape_rule=_diag_shape,
        shape_doc="vector n×1 or 1×n → n×n; square n×n → its diagonal, n×1",
        trace_form=lambda y: "diag as a product" if _embeds(y.args[0].shape) else "diag as a trace",
        transpose=_diag_transpose, vec_jacobian=_diag_vec_jacobian,
-       numpy=_np_diag, of_scalar=lambda s: s, text="diag", unicode="diag", latex=r"\operatorname{diag}")
+       numpy=_np_diag, of_scalar=lambda s: s, text="diag", unicode="diag", latex=r"\operatorname{diag}",
+       code=codes(_diag_code("np", "np.diagonal"), _diag_code("torch", "torch.diagonal"),
+                  _diag_code("jnp", "jnp.diagonal")))
 
 
 def is_diagonal_matrix(e: Expr) -> bool:

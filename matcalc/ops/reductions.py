@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from ..ir.dims import SCALAR, ShapeClash, dim_product, scalar_shape, same_shape
 from ..ir.expr import Expr, call, dim, eye, ones
-from ..ir.operator import Operator, Param, register
-from .builders import linear
+from ..ir.operator import Code, Operator, Param, register
+from .builders import codes, linear
 from .structure import kron
 
 AXIS = Param("axis", (0, 1), "0: over the rows (a 1×n row of column sums), 1: over the columns (an m×1 column)")
@@ -61,6 +61,20 @@ def _torch_mean(B, a, axis=None):
     return a.mean().reshape(1, 1) if axis is None else a.mean(dim=axis, keepdim=True)
 
 
+def _reduction_code(method: str, keepdims: str):
+    """x.sum().reshape(1, 1) over all entries; x.sum(0, keepdims=True) over one axis."""
+    def code(node, args):
+        if node.attr is None:
+            return f"{args[0]}.{method}().reshape(1, 1)"
+        return f"{args[0]}.{method}({node.attr}, {keepdims}=True)"
+    return code
+
+
+def _reduction_codes(method: str) -> dict:
+    return codes(_reduction_code(method, "keepdims"), _reduction_code(method, "keepdim"),
+                 _reduction_code(method, "keepdims"))
+
+
 _AXIS_SHAPE_DOC = "→ 1×1 (all entries); sum(A, 0) → 1×n, sum(A, 1) → m×1"
 
 
@@ -78,7 +92,7 @@ linear("sum", "sum of entries", "sum of all entries, or over one axis", params=(
        shape_rule=lambda dims, shapes, attr: _axis_shape(dims, shapes, attr),
        transpose=lambda y, i, G: G * ones(y.args[0].shape), vec_jacobian=_sum_vec_jacobian,
        numpy=_np_sum, torch=_torch_sum, of_scalar=lambda s: s, text="sum", unicode="sum",
-       latex=r"\operatorname{sum}", display=_as_ones_product)
+       latex=r"\operatorname{sum}", display=_as_ones_product, code=_reduction_codes("sum"))
 
 
 def _mean_vec_jacobian(y: Expr, i: int, J: Expr):
@@ -91,7 +105,7 @@ linear("mean", "mean of entries", "mean of all entries, or over one axis", param
        shape_rule=lambda dims, shapes, attr: _axis_shape(dims, shapes, attr),
        transpose=lambda y, i, G: G * ones(y.args[0].shape) / _count(y.args[0].shape, y.attr),
        vec_jacobian=_mean_vec_jacobian, numpy=_np_mean, torch=_torch_mean, of_scalar=lambda s: s,
-       text="mean", unicode="mean", latex=r"\operatorname{mean}")
+       text="mean", unicode="mean", latex=r"\operatorname{mean}", code=_reduction_codes("mean"))
 
 
 def _np_norm(B, a):
@@ -105,6 +119,8 @@ register(Operator(
     jvp=lambda y, i, t: call("sum", y.args[0] * t) / y,
     vjp=lambda y, i, G: G * y.args[0] / y,
     numpy=_np_norm, of_scalar=lambda s: call("abs", s), text="norm", unicode="‖{0}‖",
+    code=codes("np.linalg.norm({0}).reshape(1, 1)", "torch.linalg.norm({0}).reshape(1, 1)",
+               "jnp.linalg.norm({0}).reshape(1, 1)"),
     latex=lambda printer, e: rf"\left\|{printer.sub(e.args[0])}\right\|" + ("" if 1 in e.args[0].shape else "_F")))
 
 
@@ -123,7 +139,12 @@ register(Operator(
     jvp=lambda y, i, t: call("sum", _weights(y) * t),
     vjp=lambda y, i, G: G * _weights(y),
     numpy=_np_logsumexp, of_scalar=lambda s: s, text="logsumexp", unicode="logsumexp",
-    latex=r"\operatorname{logsumexp}"))
+    latex=r"\operatorname{logsumexp}",
+    code=codes(Code("_logsumexp", helper="""\
+def _logsumexp(a):
+    top = a.max()
+    return (top + np.log(np.exp(a - top).sum())).reshape(1, 1)
+"""), "torch.logsumexp({0}.reshape(-1), 0).reshape(1, 1)", "jax.nn.logsumexp({0}).reshape(1, 1)")))
 
 
 def _softmax_shape(dims, shapes, attr):
@@ -154,4 +175,9 @@ register(Operator(
     jvp=lambda y, i, t: y * (t - _row_sums(y * t)),
     vjp=lambda y, i, G: y * (G - _row_sums(G * y)),
     numpy=_np_softmax, torch=_torch_softmax, text="softmax", unicode="softmax", latex=r"\operatorname{softmax}",
-    naming="H"))
+    naming="H", code=codes(Code("_softmax", helper="""\
+def _softmax(a):
+    e = np.exp(a - a.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    return e
+"""), "torch.softmax({0}, 1)", "jax.nn.softmax({0}, axis=1)")))

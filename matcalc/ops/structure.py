@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from ..ir.dims import dim_product
 from ..ir.expr import Expr, call, eye
-from ..ir.operator import ATOM, PRODUCT, Operator, register
-from .builders import linear
+from ..ir.operator import ATOM, PRODUCT, Code, Operator, register
+from .builders import codes, linear
 
 __all__ = ["vec", "unvec", "kron", "commutation"]
 
@@ -54,7 +54,8 @@ linear("vec", "vectorization", "the columns of A stacked into one column", spell
        transpose=lambda y, i, G: unvec(G, *y.args[0].shape),
        vec_jacobian=lambda y, i, J: J,
        numpy=lambda B, a: a.T.reshape(-1, 1), of_scalar=lambda s: s,
-       text="vec", unicode="vec", latex=r"\operatorname{vec}")
+       text="vec", unicode="vec", latex=r"\operatorname{vec}",
+       code={backend: Code("{0}.T.reshape(-1, 1)") for backend in ("numpy", "torch", "jax")})
 
 
 def _unvec_shape(dims, shapes, attr):
@@ -65,11 +66,19 @@ def _unvec_shape(dims, shapes, attr):
     return (m, n)
 
 
+def _unvec_code(node, args):
+    """v.reshape(n, m).T; generated code knows m from the node (a number, or -1 for a symbolic size
+    when n is a number)."""
+    m, n = (d if isinstance(d, int) else -1 for d in node.attr)
+    return f"{args[0]}.reshape({n}, {m}).T"
+
+
 linear("unvec", "unvectorization", "the m×n matrix whose vec is v (the inverse of vec)", spellings=("unvec",),
        dim_args=2, syntax="unvec(v, m, n)", shape_rule=_unvec_shape, shape_doc="mn×1 → m×n",
        trace_form="inner product", transpose=lambda y, i, G: vec(G),
        vec_jacobian=lambda y, i, J: J,
        numpy=lambda B, v, shape: v.reshape(shape[1], shape[0]).T, of_scalar=lambda s: s,
+       code={backend: Code(_unvec_code) for backend in ("numpy", "torch", "jax")},
        text=_dims_call("unvec"), unicode=_dims_call("unvec"),
        latex=lambda p, e: rf"\operatorname{{vec}}^{{-1}}_{{{p.dimension(e.attr[0])},{p.dimension(e.attr[1])}}}"
                           rf"\left({p.sub(e.args[0])}\right)")
@@ -126,6 +135,7 @@ register(Operator(
     syntax="kron(A, B)", shape_rule=_kron_shape, shape_doc="m×n, p×q → mp×nq", linear=True,
     trace_form="inner product", jvp=lambda y, i, t: kron(t, y.args[1]) if i == 0 else kron(y.args[0], t),
     vjp=_kron_vjp, vec_jacobian=_kron_vec_jacobian, numpy=_np_kron,
+    code=codes("np.kron", "torch.kron({0}.contiguous(), {1}.contiguous())", "jnp.kron", fresh=True),
     text="kron", unicode=_kron_form("⊗", lambda s: f"({s})"),
     latex=_kron_form(r"\otimes", lambda s: rf"\left({s}\right)"), precedence=ATOM))
 
@@ -135,6 +145,15 @@ def _np_commutation(B, shape, attr, resolve):
     """Row j + n*i of K(m, n) picks entry i + m*j of vec(X): X[i, j] moves to where vec(X') keeps it."""
     m, n = (resolve(d) for d in attr)
     return B.eye(m * n)[[r // n + m * (r % n) for r in range(m * n)]]
+
+
+def _commutation_helper(eye: str, index: str) -> str:
+    """Generated code's K(m, n): the rows of the identity in the order _np_commutation takes them."""
+    return f"""\
+def _commutation(m, n, dtype{', device' if 'device' in eye else ''}):
+    rows = [r // n + m * (r % n) for r in range(m * n)]
+    return {eye}[{index}]
+"""
 
 
 def _unicode_commutation(p, e):
@@ -151,5 +170,11 @@ register(Operator(
     arity=0, leaf=True, dim_args=2, spellings=("commutation",), syntax="commutation(m, n)",
     shape_rule=lambda dims, shapes, attr: (dim_product(*attr),) * 2, shape_doc="mn×mn",
     jvp=lambda y, i, t: None, vjp=lambda y, i, G: None, linear=True, numpy=_np_commutation,
+    code=codes(Code("_commutation({rows}, {cols}, _dtype)", fresh=True,
+                    helper=_commutation_helper("np.eye(m * n, dtype=dtype)", "rows")),
+               Code("_commutation({rows}, {cols}, _dtype, _device)", fresh=True,
+                    helper=_commutation_helper("torch.eye(m * n, dtype=dtype, device=device)", "rows")),
+               Code("_commutation({rows}, {cols}, _dtype)",
+                    helper=_commutation_helper("jnp.eye(m * n, dtype=dtype)", "jnp.array(rows)"))),
     text=_dims_call("commutation"), unicode=_unicode_commutation,
     latex=lambda p, e: f"K_{{{p.dimension(e.attr[0])},{p.dimension(e.attr[1])}}}"))
