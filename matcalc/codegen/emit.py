@@ -306,8 +306,8 @@ class Emitter:
             if not rest:
                 continue
             g = rest[0] if len(rest) == 1 else Expr("mul", tuple(rest))
-            if g.shape != node.shape:
-                continue
+            if g.shape != node.shape or y.shape != node.shape:
+                continue    # a broadcast y: f'(y) at y's size, then one product, costs less
             self._helper(kernel)
             carrier = self._carrier(node, [(0, g)])
             if carrier is None:
