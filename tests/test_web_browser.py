@@ -176,6 +176,19 @@ def test_check_button_reports_agreement(page, url):
     assert report.text_content().count(": ok,") == 3
 
 
+def test_code_export_generates_standalone_torch_code(page, url):
+    open_empty(page, url)
+    page.locator("#expr").fill("norm(X@W - Y)^2")
+    card(page, "df/dW").locator("math").first.wait_for()
+    page.locator("#backend").select_option("torch")
+    page.locator("#codegen").click()
+    code = page.locator("#code")
+    expect(code).to_contain_text("def f_and_grad")
+    source = code.text_content()
+    assert "import torch" in source and "matcalc" not in source.split('"""')[-1]
+    expect(page.locator("#copy-code")).to_be_visible()
+
+
 def test_page_asks_only_its_own_server(page, url):
     page.goto(url + "/")
     page.locator("article.result math").first.wait_for()   # the homework example, loaded by default
