@@ -11,15 +11,12 @@ from hypothesis import given, strategies as st
 
 import matcalc
 from matcalc.cli import main
+from test_cli import run_main as cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOMEWORK = "norm(sigmoid(X@W1+b1)@W2+b2-Y)^2"
 
 
-def cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_one_line_error(code, err):
