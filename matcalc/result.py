@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass, field
 
 from .derivations import Derivation, derivation_of, html_table, latex_aligned, vec_derivation_of
-from .derivations.printers import plain_symbol
+from .derivations.printers import STYLES, plain_symbol
 from .diff import gradient
 from .errors import UnsupportedError
 from .frontend.parse import bracket_depth
@@ -76,12 +76,7 @@ class Derivative:
 
     def latex_symbol(self) -> str:
         r"""The left-hand side in LaTeX: \frac{\partial f}{\partial W}, ..."""
-        wrt = to_latex(var(self.wrt, (1, 1)))
-        if self.kind == "hessian":
-            return rf"\frac{{\partial^2 f}}{{\partial {wrt}^2}}"
-        if self.kind == "hvp":
-            return rf"\nabla^2 f({wrt})[{to_latex(var(self.direction, (1, 1)))}]"
-        return rf"\frac{{\partial f}}{{\partial {wrt}}}"
+        return STYLES["latex"].symbol(self.kind, self.wrt, self.direction)
 
     @deep
     def latex(self, named: bool = False, steps: bool = False) -> str:
