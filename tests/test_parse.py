@@ -150,3 +150,11 @@ def test_non_string_is_parse_error():
     """A non-string input raises ParseError, not TypeError."""
     with pytest.raises(matcalc.ParseError):
         parse(42)
+
+
+def test_wrong_number_of_dimensions_points_at_the_constructor():
+    """ones(3): the error carries the place (a caret under `ones`), not a tuple in its text."""
+    with pytest.raises(matcalc.ParseError) as info:
+        parse("sum(ones(3))")
+    assert "ones takes 2 dimension(s), got 1" in str(info.value)
+    assert "(" + "'sum" not in str(info.value) and "^^^^" in str(info.value)

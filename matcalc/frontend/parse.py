@@ -154,7 +154,7 @@ def _call(name: Syntax, args: list, span: dict) -> Syntax:
     if op.dim_args:   # a constructor ones(m, n), or an operator with dimensions after its arguments: unvec(v, m, n)
         if len(args) != arity + op.dim_args:
             wanted = f"{arity} argument(s) and {op.dim_args} dimension(s)" if arity else f"{op.dim_args} dimension(s)"
-            raise ParseError(f"{op.name} takes {wanted}, got {len(args)}\n{where}")
+            raise ParseError(f"{op.name} takes {wanted}, got {len(args)}", *where)
         dims = tuple(_dimension(a, name.attr) for a in args[arity:])
         return Syntax(op.name, tuple(args[:arity]), dims, **span)
     most = arity + len(op.params)
