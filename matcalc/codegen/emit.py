@@ -266,7 +266,8 @@ class Emitter:
     def _assign_call(self, node: Expr, dest: str, operands: list) -> str:
         code = self.code(node)
         self._helper(code)
-        self.emit(f"{dest} = {code.call([atom(self.source(a, node)) for a in operands], node)}")
+        part = Expr(node.op, tuple(operands), node.attr)     # the code may read its operands' shapes
+        self.emit(f"{dest} = {code.call([atom(self.source(a, node)) for a in operands], part)}")
         return dest
 
     # ------------------------------------------------------------ torch kernels

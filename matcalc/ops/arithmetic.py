@@ -121,6 +121,23 @@ def _infix(symbol: str):
     return lambda node, args: f" {symbol} ".join(args)
 
 
+def _numpy_product(node: Expr, args: list) -> str:
+    """a * b * c; an outer product (columns times rows, no full-size factor) as einsum, whose loop
+    runs about twice as fast as broadcasting's when the rows are short (X*W1 for X n×1, W1 1×20)."""
+    rows, cols = node.shape
+    shapes = [a.shape for a in node.args]
+    if rows == 1 or cols == 1 or any(s == node.shape for s in shapes):
+        return " * ".join(args)
+    column = [code for code, s in zip(args, shapes) if s[1] == 1 and s[0] != 1]
+    row = [code for code, s in zip(args, shapes) if s[0] == 1 and s[1] != 1]
+    numbers = [code for code, s in zip(args, shapes) if s == (1, 1)]
+    if isinstance(rows, int) and isinstance(cols, int) and rows < cols:
+        column = numbers + column    # scale the shorter side
+    else:
+        row = numbers + row
+    return f"np.einsum('ij,ij->ij', {' * '.join(column)}, {' * '.join(row)})"
+
+
 def _arithmetic(expr, numpy: str, torch: str) -> dict:
     """Code for + - * / ^: infix in every backend; in place with out= in numpy, and in torch with a
     tensor first (torch.sub(2.0, t) is an error)."""
@@ -159,7 +176,8 @@ register(Operator(
     vjp=lambda y, i, G: G * _mul_factor(y, i),
     vec_jacobian=lambda y, i, J: hadamard_jacobian(_mul_factor(y, i), y.shape, J),
     numpy=lambda B, *a: functools.reduce(pyop.mul, a), precedence=PRODUCT, elementwise=True,
-    display=_show_product, code=_arithmetic(_infix("*"), "multiply", "mul")))
+    display=_show_product, code=dict(_arithmetic(_infix("*"), "multiply", "mul"),
+                                     numpy=Code(_numpy_product, inplace="np.multiply"))))
 
 register(Operator(
     "div", "elementwise quotient", "elementwise quotient", arity=2, shape_rule=_broadcast, shape_doc=_BROADCAST,
