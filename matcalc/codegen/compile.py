@@ -102,7 +102,8 @@ def generate(f: str, wrt, shapes=None, backend: str = "numpy", kind: str = "grad
     for d in derivs[1:]:
         found.update(d.shapes)
     value = _value_root(derivs)
-    roots = lower([value] + [d.result for d in derivs])
+    symmetric: set = set()
+    roots = lower([value] + [d.result for d in derivs], symmetric=symmetric)
     inputs, taken = [], set()
     for name, shape in found.items():
         py = safe_name(name, taken)
@@ -115,7 +116,8 @@ def generate(f: str, wrt, shapes=None, backend: str = "numpy", kind: str = "grad
     shown = intermediates(roots[1:], forward=roots[0], taken=set(found) | set(python.values()))
     preferred = {node: safe_name(name, taken) for name, node in shown}
     autograd = backend == "torch" and kind == "grad" and value.shape == (1, 1)
-    source = module_source(backend, sig, _docstring(f, derivs, found, kind, backend, sig), preferred, autograd)
+    source = module_source(backend, sig, _docstring(f, derivs, found, kind, backend, sig), preferred, autograd,
+                           symmetric)
     return source, sig.function, [(node.attr, py) for node, py in inputs], wrt
 
 

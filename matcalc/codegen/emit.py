@@ -22,6 +22,7 @@ import ast
 
 from ..ir.expr import Expr, const, replace, var
 from ..ir.operator import REGISTRY, Code
+from ..ops.arithmetic import SYMMETRIC_MIN
 from ..simplify import simplify
 from .lower import displayed
 from .schedule import NUMBERS, Plan
@@ -58,18 +59,29 @@ def atom(source: str) -> str:
     return source if _atomic(source) else f"({source})"
 
 
+def _halves_pay(product: Expr) -> bool:
+    """A binary product whose result and inner dimension are not known to be small."""
+    if len(product.args) != 2:
+        return False
+    sizes = (product.shape[0], product.args[0].shape[1])
+    return not any(isinstance(d, int) and d < SYMMETRIC_MIN for d in sizes)
+
+
 class Emitter:
     """Statements computing the roots, given names for the variables (and symbolic dimensions).
 
     names: node -> variable name for the inputs (and any node the caller names); more names are
     chosen for intermediates (`intermediate_names`, else by family) and temporaries.
+    symmetric: products known to be symmetric (lower's `symmetric`), written by their record's
+    symmetric Code where it has one and the sizes are not known to be too small for it to pay.
     """
 
     def __init__(self, backend: str, roots: list, names: dict, dims: dict | None = None,
-                 intermediate_names: dict | None = None, taken=()):
+                 intermediate_names: dict | None = None, taken=(), symmetric=frozenset()):
         if backend not in IN_PLACE:
             raise ValueError(f"backend is one of {', '.join(BACKENDS)}, not {backend!r}")
         self.backend = backend
+        self.symmetric = symmetric
         self.in_place = IN_PLACE[backend]
         self.plan = Plan(roots, fresh=self.fresh)
         self.dims = dims or {}
@@ -97,9 +109,12 @@ class Emitter:
     def code(self, node: Expr) -> Code:
         record = REGISTRY[node.op]
         try:
-            return record.code[self.backend]
+            code = record.code[self.backend]
         except KeyError:
             raise NotImplementedError(f"operator `{node.op}` has no {self.backend} code") from None
+        if code.symmetric is not None and node in self.symmetric and _halves_pay(node):
+            return code.symmetric
+        return code
 
     def fresh(self, node: Expr) -> bool:
         record = REGISTRY[node.op]

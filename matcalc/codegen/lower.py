@@ -20,7 +20,9 @@
   diagonals    diag(v) inside a product scales the rows or columns of its smaller neighbour,
                X'@diag(d)@X -> X'@(d*X): no dense diagonal matrix is built;
   outer        a product with inner dimension 1, u@v' (m×1 @ 1×n), is the elementwise u*v',
-               which elementwise code fuses with what follows.
+               which elementwise code fuses with what follows;
+  symmetric    a product whose structure makes it symmetric (X'@diag(d)@X, A@A') is reported
+               to the caller, whose code may compute only the blocks on and above the diagonal.
 
 Each rewrite keeps shapes (nodes are interned, so shared parts stay shared).
 
@@ -38,6 +40,7 @@ from ..ir.expr import Expr, const, walk
 from ..ir.operator import REGISTRY
 from ..ops import diagonal_vector, is_diagonal_matrix
 from ..printing.base import shown
+from ..simplify import is_symmetric
 
 __all__ = ["lower", "use_counts", "chain_order", "bundle"]
 
@@ -172,8 +175,12 @@ def shared_multiples(roots: list) -> list:
     return [new[r] for r in roots]
 
 
-def lower(roots: list, uses: dict | None = None) -> list:
-    """The roots rewritten for generated code (see the module docstring); uses: use_counts(roots)."""
+def lower(roots: list, uses: dict | None = None, symmetric: set | None = None) -> list:
+    """The roots rewritten for generated code (see the module docstring); uses: use_counts(roots).
+
+    symmetric: a set to which the lowered products known to be symmetric are added (X'@diag(d)@X
+    lowers to X'@(d*X), whose structure no longer shows it), for code that computes half of them.
+    """
     roots = scaled_factors(shared_multiples(without_broadcast_ones(displayed(folded(roots)))))
     uses = use_counts(roots) if uses is None else uses
     new: dict = {}
@@ -183,6 +190,8 @@ def lower(roots: list, uses: dict | None = None) -> list:
         args = tuple(new[a] for a in node.args)
         if node.op == "matmul":
             new[node] = _product([new[a] for a in _operands(node, uses)])
+            if symmetric is not None and new[node].op == "matmul" and is_symmetric(node):
+                symmetric.add(new[node])
         else:
             new[node] = node if args == node.args else Expr(node.op, args, node.attr)
     return [new[r] for r in roots]

@@ -55,8 +55,10 @@ class Signature:
     outputs: list
 
 
-def module_source(backend: str, sig: Signature, doc: str, preferred: dict, autograd: bool = False) -> str:
-    """The whole module's text.  preferred: node -> a name it should have (H = sigmoid(...))."""
+def module_source(backend: str, sig: Signature, doc: str, preferred: dict, autograd: bool = False,
+                  symmetric=frozenset()) -> str:
+    """The whole module's text.  preferred: node -> a name it should have (H = sigmoid(...));
+    symmetric: the products known to be symmetric (see Emitter)."""
     params = {node: py for node, py in sig.inputs}
     taken = set(params.values()) | RESERVED
     dims = _dimensions(sig, taken)
@@ -65,7 +67,7 @@ def module_source(backend: str, sig: Signature, doc: str, preferred: dict, autog
     for key, root, _ in sig.outputs:
         wanted.setdefault(root, f"d_{params[key]}" if key in params else f"d_{key}")
     roots = [sig.value] + [root for _, root, _ in sig.outputs]
-    emitter = Emitter(backend, roots, params, {d: py for d, (py, _) in dims.items()}, wanted, taken)
+    emitter = Emitter(backend, roots, params, {d: py for d, (py, _) in dims.items()}, wanted, taken, symmetric)
     body, helpers = emitter.statements()
     lines = [f'"""{doc.rstrip()}\n"""', *IMPORTS[backend], ""]
     for h in helpers:

@@ -69,6 +69,8 @@ class Code:
           own (torch.ops.aten.sigmoid_backward); "" when none.
     backward_into: that kernel writing into G's buffer, a template with {G} and {y}
           ("torch.ops.aten.sigmoid_backward.grad_input({G}, {y}, grad_input={G})").
+    symmetric: the Code for a product known to be symmetric (X'@(d*X)), which may compute half
+          of it and mirror it; None when there is none.
     Templates may use _dtype (and, for torch, _device): the inputs' dtype and device.
     """
     expr: Union[str, Callable]
@@ -78,6 +80,7 @@ class Code:
     fresh: bool = False
     backward: str = ""
     backward_into: str = ""
+    symmetric: Optional["Code"] = None
 
     def call(self, args: list, node=None, **fields) -> str:
         """The expression for arguments whose code is `args` (each an atom or parenthesized)."""

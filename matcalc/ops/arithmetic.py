@@ -248,13 +248,40 @@ def _chain_code(multi_dot: str):
     return code
 
 
+# Below this size (of the result or of the inner dimension) a symmetric product is computed whole:
+# the bands' overhead outweighs the multiplications saved.
+SYMMETRIC_MIN = 128
+_SYMMETRIC_MATMUL = """\
+def _symmetric_matmul(a, b):
+    \"\"\"a @ b for a product known to be symmetric (X'@(d*X)): the row bands on and right of the
+    diagonal, then their mirror image below it, about half the multiplications.\"\"\"
+    n, k = a.shape
+    if n < {least} or k < {least}:
+        return a @ b
+    step = 64 if n <= 1024 else 128
+    out = {empty}
+    for i in range(0, n, step):
+        {matmul}(a[i:i + step], b[:, i:], out=out[i:i + step, i:])
+    for i in range(step, n, step):
+        out[i:, i - step:i] = out[i - step:i, i:].T
+    return out
+"""
+
+
+def _symmetric_code(empty: str, matmul: str) -> Code:
+    return Code("_symmetric_matmul", fresh=True,
+                helper=_SYMMETRIC_MATMUL.format(least=SYMMETRIC_MIN, empty=empty, matmul=matmul))
+
+
 register(Operator(
     "matmul", "matrix product", "matrix product", arity=None,
     shape_rule=lambda dims, shapes, attr: matmul_shape(dims, *shapes), shape_doc="m×k @ k×n → m×n",
     syntax="A @ B", linear=True, trace_form="cyclic", jvp=_matmul_jvp, vjp=_matmul_vjp,
     vec_jacobian=_matmul_vec_jacobian, numpy=lambda B, *a: functools.reduce(pyop.matmul, a), precedence=PRODUCT,
-    naming="Z", code={"numpy": Code(_chain_code("np.linalg.multi_dot"), fresh=True),
-                      "torch": Code(_chain_code("torch.linalg.multi_dot"), fresh=True),
+    naming="Z", code={"numpy": Code(_chain_code("np.linalg.multi_dot"), fresh=True, symmetric=_symmetric_code(
+                          "np.empty((n, n), dtype=np.result_type(a, b))", "np.matmul")),
+                      "torch": Code(_chain_code("torch.linalg.multi_dot"), fresh=True, symmetric=_symmetric_code(
+                          "torch.empty((n, n), dtype=a.dtype, device=a.device)", "torch.mm")),
                       "jax": Code(_chain_code("jnp.linalg.multi_dot"))}))
 linear("transpose", "transpose", "transpose", shape_rule=lambda dims, shapes, attr: shapes[0][::-1],
        shape_doc="m×n → n×m", syntax="A', A.T", trace_form="transpose invariance", transpose=lambda y, i, G: G.T,
