@@ -130,6 +130,36 @@ def test_symbolic_sizes_are_read_off_the_inputs():
         assert derivs["w"].tolist() == [1.0, 1.0]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_unvec_with_two_symbolic_sizes_reads_them_off_the_inputs(backend):
+    """m*n entries and n read off v and x: m is their quotient (no reshape with two unknown sizes)."""
+    f = "norm(unvec(v, m, n)@x)^2"
+    fn = matcalc.compile(f, "v", {"x": ("n",)}, backend=_backend(backend))
+    for m, n in ((3, 4), (5, 2)):
+        values = random_values({"v": (m * n,), "x": (n,)}, seed=m)
+        got = fn(**to_backend(values, backend, "float64"))[1]["v"]
+        assert not compare(got, torch_grad(f.replace("m, n", f"{m}, {n}"), "v", values))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_size_that_is_a_product_of_symbolic_sizes_is_computed(backend):
+    """The Hessian of a function linear in v is zeros(m*n, m*n), with m*n read off v."""
+    fn = matcalc.compile("sum(unvec(v, m, n)@x)", "v", {"x": ("n",)}, backend=_backend(backend), kind="hessian")
+    values = random_values({"v": (12,), "x": (4,)}, seed=1)
+    got = fn(**to_backend(values, backend, "float64"))[1]["v"]
+    assert np.asarray(got).tolist() == np.zeros((12, 12)).tolist()
+
+
+@pytest.mark.parametrize("f, kind", [
+    ("tr(unvec(v, m, m))", "grad"),               # v has m*m entries: m is a square root
+    ("norm(unvec(v, m, n))^2", "grad"),           # m*n entries, and neither m nor n alone
+    ("norm(unvec(v, m, n))^2", "hessian"),
+])
+def test_a_symbolic_size_the_inputs_do_not_give_is_a_clear_error(f, kind):
+    with pytest.raises(matcalc.ShapeError, match="cannot tell the size of dimension [mn] from the sizes"):
+        matcalc.compile(f, "v", kind=kind)
+
+
 def test_the_inputs_are_left_alone():
     values = random_values(HOMEWORK_SHAPES, seed=4)
     kept = {k: v.copy() for k, v in values.items()}

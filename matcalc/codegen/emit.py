@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 
+from ..ir.dims import dim_factors
 from ..ir.expr import Expr, const, replace, var
 from ..ir.operator import REGISTRY, Code
 from ..ops.arithmetic import SYMMETRIC_MIN
@@ -135,7 +136,10 @@ class Emitter:
             rows, cols = node.attr if len(node.attr) == 2 else (node.attr[0], node.attr[0])
             return code.call([], node, rows=self.dim(rows), cols=self.dim(cols))
         self._helper(code)
-        return code.call([atom(self._argument(a, node)) for a in node.args], node)
+        sizes = {}
+        if REGISTRY[node.op].dim_args == 2:      # unvec(v, m, n): the sizes it takes, as code
+            sizes = {"rows": self.dim(node.attr[0]), "cols": self.dim(node.attr[1])}
+        return code.call([atom(self._argument(a, node)) for a in node.args], node, **sizes)
 
     def _argument(self, a: Expr, parent: Expr) -> str:
         """An argument's code; an elementwise chain under a product or reduction is computed first,
@@ -146,7 +150,13 @@ class Emitter:
         return self.expr(a)
 
     def dim(self, d) -> str:
-        return str(d) if isinstance(d, int) else self.dims[d]
+        """A dimension's code: a number, a name read off the inputs, or a product of those."""
+        if isinstance(d, int):
+            return str(d)
+        if d in self.dims:
+            return self.dims[d]
+        coef, names = dim_factors(d)
+        return "(" + " * ".join(([str(coef)] if coef != 1 else []) + [self.dims[n] for n in names]) + ")"
 
     def _helper(self, code: Code) -> None:
         if code.helper:

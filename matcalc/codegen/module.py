@@ -17,7 +17,10 @@ from __future__ import annotations
 import keyword
 from dataclasses import dataclass
 
+from ..errors import ShapeError
+from ..ir.dims import DimProduct, dim_factors, dim_names
 from ..ir.expr import Expr, walk
+from ..ir.operator import REGISTRY
 from .emit import Emitter, atom
 from .lower import bundle
 from .schedule import NUMBERS
@@ -84,21 +87,65 @@ def module_source(backend: str, sig: Signature, doc: str, preferred: dict, autog
 
 
 def _dimensions(sig: Signature, taken: set) -> dict:
-    """Symbolic dimension -> (python name, code reading it off an input) for those the code uses."""
+    """Symbolic dimension -> (python name, code reading it off the inputs) for those the code uses,
+    in an order where each one's code uses only those before it.
+
+    A dimension is read off an input axis of that size (n = X.shape[0]); a product of sizes that
+    no axis has is built from its names; a name no axis has alone is solved from an axis whose size
+    is a product where it is the one unknown factor (m = v.shape[0] // n for v of m*n entries).
+    """
     used = []
     for node in walk(bundle([sig.value, *[r for _, r, _ in sig.outputs]])):
-        sizes = [node.attr] if node.op == "dim" else list(node.attr or ()) if node.op in ("ones", "zeros", "eye") else []
-        used += [d for d in sizes if isinstance(d, str) and d not in used]
-    dims = {}
+        record = REGISTRY.get(node.op)
+        sizes = [node.attr] if node.op == "dim" else list(node.attr or ()) if record and record.dim_args else []
+        used += [d for d in sizes if not isinstance(d, int) and d not in used]
+    axes = [(e, f"{py}.shape[{axis}]") for node, py in sig.inputs for axis, e in enumerate(node.shape)
+            if not isinstance(e, int)]
+    found = {}                                  # dimension -> code, in the order found
     for d in used:
-        source = next(((py, axis) for node, py in sig.inputs for axis, e in enumerate(node.shape) if e == d), None)
-        if source is None:
-            from ..errors import ShapeError
-            raise ShapeError(f"cannot tell the size of dimension {d} from the variables: declare it in shapes")
-        py = safe_name(d, taken)
+        source = next((code for e, code in axes if e == d), None)
+        if source is not None:
+            found.setdefault(d, source)
+    needed = [name for d in used if d not in found for name in dim_names(d)]
+    for name in needed:
+        source = next((code for e, code in axes if e == name), None)
+        if source is not None:
+            found.setdefault(name, source)
+    progress = True
+    while progress and any(name not in found for name in needed):
+        progress = False
+        for e, code in axes:
+            unknown = [f for f in dim_names(e) if f not in found]
+            if len(unknown) == 1 and dim_names(e).count(unknown[0]) == 1:
+                coef, _ = dim_factors(e)
+                known = ([str(coef)] if coef != 1 else []) + [f for f in dim_names(e) if f != unknown[0]]
+                found[unknown[0]] = (code, known) if known else code
+                progress = True
+    missing = [name for name in needed if name not in found]
+    if missing:
+        raise ShapeError(f"cannot tell the size of dimension {missing[0]} from the sizes of the variables: "
+                         "give them in shapes")
+    wanted = {d for d in used if d in found} | set(needed)
+    for d in reversed(list(found)):             # and the factors that a wanted quotient divides by
+        if d in wanted and isinstance(found[d], tuple):
+            wanted.update(found[d][1])
+    dims: dict = {}
+    for d, source in found.items():
+        if d not in wanted:
+            continue
+        py = safe_name(_product_name(d) if isinstance(d, DimProduct) else d, taken)
         taken.add(py)
-        dims[d] = (py, f"{source[0]}.shape[{source[1]}]")
+        if isinstance(source, tuple):           # a quotient: the known factors' names come first
+            code, known = source
+            divisor = " * ".join(k if k.isdigit() else dims[k][0] for k in known)
+            source = f"{code} // {divisor if len(known) == 1 else f'({divisor})'}"
+        dims[d] = (py, source)
     return dims
+
+
+def _product_name(d: DimProduct) -> str:
+    """m*n -> m_times_n, 2*m -> m_times_2 (an identifier that reads as the product)."""
+    return "_times_".join(list(map(str, d.factors)) + ([str(d.coef)] if d.coef != 1 else []))
 
 
 def _prologue(backend: str, sig: Signature, dims: dict) -> list:

@@ -66,19 +66,12 @@ def _unvec_shape(dims, shapes, attr):
     return (m, n)
 
 
-def _unvec_code(node, args):
-    """v.reshape(n, m).T; generated code knows m from the node (a number, or -1 for a symbolic size
-    when n is a number)."""
-    m, n = (d if isinstance(d, int) else -1 for d in node.attr)
-    return f"{args[0]}.reshape({n}, {m}).T"
-
-
 linear("unvec", "unvectorization", "the m×n matrix whose vec is v (the inverse of vec)", spellings=("unvec",),
        dim_args=2, syntax="unvec(v, m, n)", shape_rule=_unvec_shape, shape_doc="mn×1 → m×n",
        trace_form="inner product", transpose=lambda y, i, G: vec(G),
        vec_jacobian=lambda y, i, J: J,
        numpy=lambda B, v, shape: v.reshape(shape[1], shape[0]).T, of_scalar=lambda s: s,
-       code={backend: Code(_unvec_code) for backend in ("numpy", "torch", "jax")},
+       code={backend: Code("{0}.reshape({cols}, {rows}).T") for backend in ("numpy", "torch", "jax")},
        text=_dims_call("unvec"), unicode=_dims_call("unvec"),
        latex=lambda p, e: rf"\operatorname{{vec}}^{{-1}}_{{{p.dimension(e.attr[0])},{p.dimension(e.attr[1])}}}"
                           rf"\left({p.sub(e.args[0])}\right)")
