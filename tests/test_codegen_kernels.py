@@ -109,3 +109,18 @@ def test_numpy_outer_products_use_einsum():
 ])
 def test_outer_products_match_autograd(f, wrt, shapes):
     assert_derivative_matches(f, wrt, shapes, seed=2)
+
+
+def test_jax_writes_a_transposed_matrix_times_a_column_as_a_row_times_the_matrix():
+    source = matcalc.compile("norm(X@w - y)^2", "w", {"X": (9, 4), "w": (4,), "y": (9,)}, backend="jax").source
+    assert ".T @ X).T" in source and "X.T @" not in source
+
+
+@pytest.mark.parametrize("f, wrt, shapes", [
+    ("norm(X@w - y)^2", "w", {"X": (9, 4), "w": (4,), "y": (9,)}),                        # X'@r
+    ("norm(sigmoid(X@W1+b1)@W2+b2-Y)^2", "W2",
+     {"X": (50, 1), "W1": (1, 7), "b1": (50, 7), "W2": (7, 1), "b2": (50, 1), "Y": (50, 1)}),   # H'@R
+    ("sum(A'@x) + x'@B'@c", "x", {"A": (5, 3), "x": (5,), "B": (4, 5), "c": (4,)}),
+])
+def test_row_vector_products_match_autograd(f, wrt, shapes):
+    assert_derivative_matches(f, wrt, shapes, seed=4)

@@ -26,7 +26,7 @@ from ..ir.expr import deep, size, var
 from ..printing import intermediates, to_text
 from ..simplify import simplify
 from .emit import BACKENDS
-from .lower import bundle, lower
+from .lower import bundle, lower, row_vector_products
 from .module import Signature, module_source, safe_name
 
 __all__ = ["compile_function", "generate", "CompiledFunction", "KINDS"]
@@ -104,6 +104,8 @@ def generate(f: str, wrt, shapes=None, backend: str = "numpy", kind: str = "grad
     value = _value_root(derivs)
     symmetric: set = set()
     roots = lower([value] + [d.result for d in derivs], symmetric=symmetric)
+    if backend == "jax":
+        roots = row_vector_products(roots)
     inputs, taken = [], set()
     for name, shape in found.items():
         py = safe_name(name, taken)

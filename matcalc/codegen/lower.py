@@ -24,6 +24,8 @@
   symmetric    a product whose structure makes it symmetric (X'@diag(d)@X, A@A') is reported
                to the caller, whose code may compute only the blocks on and above the diagonal.
 
+For JAX, row_vector_products then writes A'@b as (b'@A)' (see there).
+
 Each rewrite keeps shapes (nodes are interned, so shared parts stay shared).
 
 >>> from matcalc import ops
@@ -42,7 +44,7 @@ from ..ops import diagonal_vector, is_diagonal_matrix
 from ..printing.base import shown
 from ..simplify import is_symmetric
 
-__all__ = ["lower", "use_counts", "chain_order", "bundle"]
+__all__ = ["lower", "row_vector_products", "use_counts", "chain_order", "bundle"]
 
 
 def use_counts(roots: list) -> dict:
@@ -172,6 +174,23 @@ def shared_multiples(roots: list) -> list:
             if numbers and len(rest) > 1 and Expr("mul", rest) in nodes:
                 args = tuple(new[a] for a in numbers) + (new[Expr("mul", rest)],)
         new[node] = node if args == node.args else Expr(node.op, args, node.attr)
+    return [new[r] for r in roots]
+
+
+def row_vector_products(roots: list) -> list:
+    """The roots with A'@b (A a matrix, b a column) written (b'@A)': for JAX, whose compiler copies
+    the transpose of a tall A before a matrix-vector product, but reads A as it is laid out for a
+    row vector times A (one pass over A instead of two)."""
+    new: dict = {}
+    for node in walk(bundle(roots)):
+        if node.op == "tuple":
+            continue
+        args = tuple(new[a] for a in node.args)
+        form = node if args == node.args else Expr(node.op, args, node.attr)
+        if form.op == "matmul" and len(args) == 2 and args[0].op == "transpose" and args[1].shape[1] == 1 \
+                and 1 not in args[0].shape:
+            form = Expr("transpose", (Expr("matmul", (Expr("transpose", (args[1],)), args[0].args[0])),))
+        new[node] = form
     return [new[r] for r in roots]
 
 
