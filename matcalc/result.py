@@ -17,7 +17,7 @@ from .errors import UnsupportedError
 from .frontend.parse import bracket_depth
 from .ir.expr import Expr, deep, var
 from .numerics.evaluate import evaluate
-from .printing import inlining_growth, latex_name, to_latex, to_program, to_text
+from .printing import LatexPrinter, TextPrinter, inlining_growth, latex_name, to_latex, to_program, to_text
 from .simplify import simplify
 
 __all__ = ["Derivative"]
@@ -58,10 +58,10 @@ class Derivative:
     @deep
     def text(self) -> str:
         """The readable form: named intermediates, then the result in terms of them."""
-        named = self._named()   # a definition prints its own body: printers name only subexpressions
-        lines = [f"{n} = {to_text(e, named)}" for n, e in self.names]
-        lines.append(f"{self.symbol()} = {to_text(self.result, named)}")
-        return "\n".join(lines)
+        # a definition prints its own body: printers name only subexpressions
+        bodies = TextPrinter(self._named()).bodies([e for _, e in self.names] + [self.result])
+        lhs = [n for n, _ in self.names] + [self.symbol()]
+        return "\n".join(f"{n} = {body}" for n, body in zip(lhs, bodies))
 
     def symbol(self) -> str:
         """The left-hand side in plain text: df/dW, d2f/dx2, hvp(f, W)[V]."""
@@ -87,9 +87,9 @@ class Derivative:
         lhs = self.latex_symbol()
         if not named:
             return f"{lhs} = {to_latex(self.result)}"
-        names = self._named()
-        rows = [rf"{latex_name(n)} &= {to_latex(e, names)}" for n, e in self.names]
-        rows.append(rf"{lhs} &= {to_latex(self.result, names)}")
+        bodies = self._latex_bodies()
+        rows = [rf"{latex_name(n)} &= {body}" for (n, _), body in zip(self.names, bodies)]
+        rows.append(rf"{lhs} &= {bodies[-1]}")
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
     def _repr_latex_(self) -> str:
@@ -100,10 +100,13 @@ class Derivative:
 
     def _repr_html_(self) -> str:
         """MathML in an aligned table (no network, no script); a wide one scrolls rather than overflows."""
-        names = self._named()
-        rows = [(latex_name(n), "=", to_latex(e, names), "") for n, e in self.names]
-        rows.append((self.latex_symbol(), "=", to_latex(self.result, names), ""))
+        bodies = self._latex_bodies()
+        rows = [(latex_name(n), "=", body, "") for (n, _), body in zip(self.names, bodies)]
+        rows.append((self.latex_symbol(), "=", bodies[-1], ""))
         return '<div class="matcalc" style="overflow-x:auto">' + html_table(rows) + "</div>"
+
+    def _latex_bodies(self) -> list:
+        return LatexPrinter(self._named()).bodies([e for _, e in self.names] + [self.result])
 
     @functools.cached_property
     def derivation(self) -> Derivation:

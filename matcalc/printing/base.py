@@ -28,12 +28,17 @@ def shown(e: Expr, style: str) -> Expr:
     """The node printed for e in `style`: e itself, or the equal form its record displays (𝟏ᵀA)."""
     record = REGISTRY.get(e.op)
     display = record.display if record is not None else None
-    return (display(e, style) or e) if display is not None else e
+    if display is None:
+        return e
+    return e.cached(("shown", style), lambda node: display(node, style)) or e   # printers ask many times
 
 
 def precedence(e: Expr, style: str = "text") -> int:
     """How tightly e binds when printed in `style` (a negative constant binds like a negation)."""
-    e = shown(e, style)
+    return e.cached(("precedence", style), lambda node: _precedence(shown(node, style)))
+
+
+def _precedence(e: Expr) -> int:
     if e.op == "const":
         return PREFIX if e.value < 0 else ATOM
     record = REGISTRY.get(e.op)
@@ -72,23 +77,35 @@ class Printer:
         self.memo: dict = {}        # strings of shared nodes only: a tree's partial strings are not kept
         self.shared: set = set()
         self.roots: set = set()
+        self.methods: dict = {}     # op -> its print_<op> method, or None: the record lays it out
 
     def doprint(self, e: Expr, top: bool = True) -> str:
-        if not top and e in self.names:
-            return self.name(self.names[e])
-        if top and e not in self.roots:
+        if not top:
+            if e in self.names:
+                return self.name(self.names[e])
+        elif e not in self.roots:
             self.roots.add(e)
             self.shared |= shared_nodes(e, self.names)
-        key = (e, top)
-        text = self.memo.get(key)
-        if text is None:
-            view = shown(e, self.style)
-            method = getattr(self, f"print_{view.op}", None)
-            text = method(view) if method is not None else self.print_from_record(view)
-            printed(len(text))   # the call's text budget: each partial string is built once
-            if e in self.shared:
-                self.memo[key] = text
+        remembered = e in self.shared
+        if remembered:
+            text = self.memo.get((e, top))
+            if text is not None:
+                return text
+        view = shown(e, self.style)
+        op = view.op
+        try:
+            method = self.methods[op]
+        except KeyError:
+            method = self.methods[op] = getattr(self, f"print_{op}", None)
+        text = method(view) if method is not None else self.print_from_record(view)
+        printed(len(text))   # the call's text budget: each partial string is built once
+        if remembered:
+            self.memo[(e, top)] = text
         return text
+
+    def bodies(self, exprs: list) -> list:
+        """Each expression written out (a named one by its body, not its name), with one memo for all."""
+        return [self.doprint(e) for e in exprs]
 
     def sub(self, e: Expr) -> str:
         return self.doprint(e, top=False)
