@@ -115,6 +115,11 @@ def node_built() -> None:
         budget.node_built()
 
 
+def current_budget() -> "Budget | None":
+    """The budget of the public call under way (None outside one): a printer charges it directly."""
+    return _BUDGET.get()
+
+
 def printed(n: int) -> None:
     """Charge n printed characters to the current call (the printers call it)."""
     budget = _BUDGET.get()

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..ir.expr import Expr
-from ..ir.limits import printed
+from ..ir.limits import current_budget
 from ..ir.operator import ATOM, POSTFIX, POWER, PREFIX, PRODUCT, REGISTRY, SUM
 
 __all__ = ["Printer", "precedence", "shown", "format_number", "ATOM", "SUM", "PRODUCT", "PREFIX", "POWER", "POSTFIX"]
@@ -28,17 +28,16 @@ def shown(e: Expr, style: str) -> Expr:
     """The node printed for e in `style`: e itself, or the equal form its record displays (𝟏ᵀA)."""
     record = REGISTRY.get(e.op)
     display = record.display if record is not None else None
-    if display is None:
-        return e
-    return e.cached(("shown", style), lambda node: display(node, style)) or e   # printers ask many times
+    return (display(e, style) or e) if display is not None else e
 
 
 def precedence(e: Expr, style: str = "text") -> int:
     """How tightly e binds when printed in `style` (a negative constant binds like a negation)."""
-    return e.cached(("precedence", style), lambda node: _precedence(shown(node, style)))
+    return binding_of_view(shown(e, style))
 
 
-def _precedence(e: Expr) -> int:
+def binding_of_view(e: Expr) -> int:
+    """How tightly a node already in its shown form binds."""
     if e.op == "const":
         return PREFIX if e.value < 0 else ATOM
     record = REGISTRY.get(e.op)
@@ -78,6 +77,9 @@ class Printer:
         self.shared: set = set()
         self.roots: set = set()
         self.methods: dict = {}     # op -> its print_<op> method, or None: the record lays it out
+        self.views: dict = {}       # node -> the node shown for it; each asked for many times
+        self.precedences: dict = {}
+        self.budget = current_budget()   # the call's text budget: each partial string is built once
 
     def doprint(self, e: Expr, top: bool = True) -> str:
         if not top:
@@ -91,14 +93,15 @@ class Printer:
             text = self.memo.get((e, top))
             if text is not None:
                 return text
-        view = shown(e, self.style)
+        view = self.views.get(e) or self.view(e)
         op = view.op
         try:
             method = self.methods[op]
         except KeyError:
             method = self.methods[op] = getattr(self, f"print_{op}", None)
         text = method(view) if method is not None else self.print_from_record(view)
-        printed(len(text))   # the call's text budget: each partial string is built once
+        if self.budget is not None:
+            self.budget.printed(len(text))
         if remembered:
             self.memo[(e, top)] = text
         return text
@@ -110,17 +113,30 @@ class Printer:
     def sub(self, e: Expr) -> str:
         return self.doprint(e, top=False)
 
+    def view(self, e: Expr) -> Expr:
+        """shown(e, self.style), once per node."""
+        v = self.views.get(e)
+        if v is None:
+            v = self.views[e] = shown(e, self.style)
+        return v
+
     def prec(self, e: Expr) -> int:
+        p = self.precedences.get(e)
+        if p is None:
+            p = self.precedences[e] = self._binding(e)
+        return p
+
+    def _binding(self, e: Expr) -> int:
         if e in self.names:
             return ATOM
         if e.op == "neg" and self.prec(e.args[0]) == PRODUCT:
             return PRODUCT   # -a*b is printed bare: it binds like the product it is
         if e.op == "inv" and self.inverse_as_superscript:
             return POSTFIX
-        return precedence(e, self.style)
+        return binding_of_view(self.view(e))
 
     def parenthesize(self, e: Expr, needs: bool) -> str:
-        s = self.sub(e)
+        s = self.doprint(e, False)
         return self.paren(s) if needs else s
 
     # -- functions, from the operator's record
@@ -149,10 +165,10 @@ class Printer:
     # -- binary and n-ary operators
     def operands(self, e: Expr) -> list:
         """The operand strings of an infix node, with the parentheses each needs."""
-        p = precedence(e, self.style)
+        p = binding_of_view(self.view(e))
         first, rest = e.args[0], e.args[1:]
         fp = self.prec(first)
-        first_needs = fp < p or (fp == p and p == PRODUCT and self._mixed(shown(first, self.style).op, e.op)
+        first_needs = fp < p or (fp == p and p == PRODUCT and self._mixed(self.view(first).op, e.op)
                                  and not _coefficient_led(first)
                                  and not (e.op == "div" and e.args[1].is_scalar))
         out = [self.parenthesize(first, first_needs)]
@@ -185,7 +201,7 @@ class Printer:
         """Is e's k-th operand `right` printed bare: a op (b op2 c) == a op b op2 c?"""
         if right in self.names:
             return True
-        right = shown(right, self.style)
+        right = self.view(right)
         if e.op == "add":
             return right.op == "add"
         if e.op == "matmul":
