@@ -10,13 +10,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from .derivations import Derivation, derivation_of, html_table, latex_aligned, vec_derivation_of
-from .derivations.printers import STYLES, plain_symbol
 from .diff import gradient
 from .errors import UnsupportedError
 from .frontend.parse import bracket_depth
 from .ir.expr import Expr, deep, var
-from .numerics.evaluate import evaluate
+from .printing.differentials import STYLES, plain_symbol
 from .printing import LatexPrinter, TextPrinter, inlining_growth, latex_name, to_latex, to_program, to_text
 from .simplify import simplify
 
@@ -83,6 +81,7 @@ class Derivative:
         """LaTeX of the result: \\frac{\\partial f}{\\partial W} = ...  (named=True: with intermediates;
         steps=True: the whole derivation, an `aligned` block)."""
         if steps:
+            from .derivations import latex_aligned   # steps and evaluation load when asked for
             return latex_aligned(self.derivation)
         lhs = self.latex_symbol()
         if not named:
@@ -103,14 +102,16 @@ class Derivative:
         bodies = self._latex_bodies()
         rows = [(latex_name(n), "=", body, "") for (n, _), body in zip(self.names, bodies)]
         rows.append((self.latex_symbol(), "=", bodies[-1], ""))
+        from .derivations import html_table
         return '<div class="matcalc" style="overflow-x:auto">' + html_table(rows) + "</div>"
 
     def _latex_bodies(self) -> list:
         return LatexPrinter(self._named()).bodies([e for _, e in self.names] + [self.result])
 
     @functools.cached_property
-    def derivation(self) -> Derivation:
+    def derivation(self) -> "Derivation":
         """The step-by-step derivation of a gradient, computed on first use."""
+        from .derivations import derivation_of, vec_derivation_of
         x = var(self.wrt, self.shapes[self.wrt])
         if self.kind == "jacobian":
             return vec_derivation_of(self.f, x, self.shapes, "jacobian", self.result)
@@ -127,4 +128,5 @@ class Derivative:
         return list(self.derivation.steps)
 
     def evaluate(self, values: dict):
+        from .numerics.evaluate import evaluate
         return evaluate(self.result, values, shapes=self.shapes)   # f's variables fix the dimensions
