@@ -94,6 +94,7 @@ class Printer:
             if text is not None:
                 return text
         view = self.views.get(e) or self.view(e)
+        self.views[view] = view   # the methods ask again about the node they are given
         op = view.op
         try:
             method = self.methods[op]
