@@ -39,6 +39,7 @@ class _Entry(weakref.ref):
 
 
 _INTERNED: "dict[tuple, _Entry]" = {}
+_ITSELF = object()   # what Expr.cached stores for an analysis whose value is the node itself
 
 
 def _forget(entry: _Entry) -> None:
@@ -70,10 +71,10 @@ class Expr:
             return node
         if shape is None:
             shape = key[3] if not args else _shape_of(op, args, attr)
-        node_built()   # the call's node budget: a LimitError instead of unbounded work
         node = object.__new__(cls)
         node.op, node.args, node.attr, node.shape = op, args, attr, shape
         node._facts = None
+        node_built(node)   # the call's node budget: a LimitError instead of unbounded work
         mine = _Entry(node, key)
         entry = _INTERNED.setdefault(key, mine)   # two threads building one node get the same one
         if entry is not mine:
@@ -103,10 +104,13 @@ class Expr:
         if facts is None:
             facts = self._facts = {}
         try:
-            return facts[key]
+            value = facts[key]
         except KeyError:
-            value = facts[key] = compute(self)
+            value = compute(self)
+            # a node that held itself would be a reference cycle, freed only by the cycle collector
+            facts[key] = _ITSELF if value is self else value
             return value
+        return self if value is _ITSELF else value
 
     # -- properties
     @property

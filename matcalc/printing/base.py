@@ -98,9 +98,9 @@ class Printer:
         op = view.op
         try:
             method = self.methods[op]
-        except KeyError:
-            method = self.methods[op] = getattr(self, f"print_{op}", None)
-        text = method(view) if method is not None else self.print_from_record(view)
+        except KeyError:   # the class's function: a bound method kept on self would be a reference cycle
+            method = self.methods[op] = getattr(type(self), f"print_{op}", None)
+        text = method(self, view) if method is not None else self.print_from_record(view)
         if self.budget is not None:
             self.budget.printed(len(text))
         if remembered:
