@@ -7,7 +7,6 @@
 from . import ops  # noqa: F401  (registers every operator)
 from .api import derive, hessian, hvp
 from .check import CheckReport, check  # torch is imported inside check(), never here
-from .codegen import compile_function as compile  # noqa: A001  (matcalc.compile, as the contract names it)
 from .errors import (EvaluationError, InternalError, LimitError, MatcalcError, ParseError, SamplingError,
                      ShapeError, UnknownNameError, UnsupportedError, UsageError)
 from .ir.limits import Limits, limits
@@ -18,3 +17,16 @@ __all__ = ["derive", "hessian", "hvp", "compile", "evaluate", "check", "Derivati
            "ShapeError", "UnknownNameError", "UnsupportedError", "LimitError", "EvaluationError", "SamplingError",
            "UsageError", "InternalError", "limits", "Limits"]
 __version__ = "0.2.0"
+
+
+def __getattr__(name: str):
+    """matcalc.compile loads the code generator on first use: `matcalc derive` does not need it (PEP 562)."""
+    if name != "compile":
+        raise AttributeError(f"module 'matcalc' has no attribute {name!r}")
+    from .codegen import compile_function
+    globals()["compile"] = compile_function   # matcalc.compile, as the contract names it
+    return compile_function
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(__all__))

@@ -104,7 +104,7 @@ def _shared_names(typed: Expr, names: list, results: list, kind: str, found: dic
     shared = _name(typed, results, found)
     out = []
     for name, result in zip(names, results):
-        inside = set(walk(result))
+        inside = set(walk(result)) if len(results) > 1 else {e for _, e in shared}   # one result uses them all
         out.append(Derivative(typed, name, result, kind, found, direction,
                               names=[(n, e) for n, e in shared if e in inside], notes=tuple(notes)))
     return out

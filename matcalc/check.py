@@ -15,7 +15,6 @@ True
 from __future__ import annotations
 
 import collections
-import html
 from dataclasses import dataclass, field
 
 from .api import ROWSUM_FACT, derive, hessian, hvp
@@ -62,6 +61,7 @@ class CheckReport:
                 ("sizes", self._sizes()), ("samples tried", str(self.tries))]
 
     def _repr_html_(self) -> str:
+        import html   # html.entities is a large table: loaded for notebooks only
         color = "#1a7f37" if self.ok else "#cf222e"
         rows = "".join(f'<tr><th style="text-align:left;padding-right:1em">{html.escape(k)}</th>'
                        f'<td style="text-align:left">{html.escape(v)}</td></tr>' for k, v in self._facts())

@@ -10,14 +10,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from .derivations import Derivation, derivation_of, html_table, latex_aligned, vec_derivation_of
-from .derivations.printers import STYLES, plain_symbol
 from .diff import gradient
 from .errors import UnsupportedError
 from .frontend.parse import bracket_depth
 from .ir.expr import Expr, deep, var
-from .numerics.evaluate import evaluate
-from .printing import inlining_growth, latex_name, to_latex, to_program, to_text
+from .printing.differentials import STYLES, plain_symbol
+from .printing import LatexPrinter, TextPrinter, inlining_growth, latex_name, to_latex, to_program, to_text
 from .simplify import simplify
 
 __all__ = ["Derivative"]
@@ -58,10 +56,10 @@ class Derivative:
     @deep
     def text(self) -> str:
         """The readable form: named intermediates, then the result in terms of them."""
-        named = self._named()   # a definition prints its own body: printers name only subexpressions
-        lines = [f"{n} = {to_text(e, named)}" for n, e in self.names]
-        lines.append(f"{self.symbol()} = {to_text(self.result, named)}")
-        return "\n".join(lines)
+        # a definition prints its own body: printers name only subexpressions
+        bodies = TextPrinter(self._named()).bodies([e for _, e in self.names] + [self.result])
+        lhs = [n for n, _ in self.names] + [self.symbol()]
+        return "\n".join(f"{n} = {body}" for n, body in zip(lhs, bodies))
 
     def symbol(self) -> str:
         """The left-hand side in plain text: df/dW, d2f/dx2, hvp(f, W)[V]."""
@@ -83,13 +81,14 @@ class Derivative:
         """LaTeX of the result: \\frac{\\partial f}{\\partial W} = ...  (named=True: with intermediates;
         steps=True: the whole derivation, an `aligned` block)."""
         if steps:
+            from .derivations import latex_aligned   # steps and evaluation load when asked for
             return latex_aligned(self.derivation)
         lhs = self.latex_symbol()
         if not named:
             return f"{lhs} = {to_latex(self.result)}"
-        names = self._named()
-        rows = [rf"{latex_name(n)} &= {to_latex(e, names)}" for n, e in self.names]
-        rows.append(rf"{lhs} &= {to_latex(self.result, names)}")
+        bodies = self._latex_bodies()
+        rows = [rf"{latex_name(n)} &= {body}" for (n, _), body in zip(self.names, bodies)]
+        rows.append(rf"{lhs} &= {bodies[-1]}")
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
     def _repr_latex_(self) -> str:
@@ -100,14 +99,19 @@ class Derivative:
 
     def _repr_html_(self) -> str:
         """MathML in an aligned table (no network, no script); a wide one scrolls rather than overflows."""
-        names = self._named()
-        rows = [(latex_name(n), "=", to_latex(e, names), "") for n, e in self.names]
-        rows.append((self.latex_symbol(), "=", to_latex(self.result, names), ""))
+        bodies = self._latex_bodies()
+        rows = [(latex_name(n), "=", body, "") for (n, _), body in zip(self.names, bodies)]
+        rows.append((self.latex_symbol(), "=", bodies[-1], ""))
+        from .derivations import html_table
         return '<div class="matcalc" style="overflow-x:auto">' + html_table(rows) + "</div>"
 
+    def _latex_bodies(self) -> list:
+        return LatexPrinter(self._named()).bodies([e for _, e in self.names] + [self.result])
+
     @functools.cached_property
-    def derivation(self) -> Derivation:
+    def derivation(self) -> "Derivation":
         """The step-by-step derivation of a gradient, computed on first use."""
+        from .derivations import derivation_of, vec_derivation_of
         x = var(self.wrt, self.shapes[self.wrt])
         if self.kind == "jacobian":
             return vec_derivation_of(self.f, x, self.shapes, "jacobian", self.result)
@@ -124,4 +128,5 @@ class Derivative:
         return list(self.derivation.steps)
 
     def evaluate(self, values: dict):
+        from .numerics.evaluate import evaluate
         return evaluate(self.result, values, shapes=self.shapes)   # f's variables fix the dimensions

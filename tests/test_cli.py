@@ -237,3 +237,21 @@ def test_without_check_torch_is_not_imported(argv):
               "sys.stdout.write('TORCH=%%s' %% ('torch' in sys.modules)); sys.exit(code)" % (argv,))
     proc = run_module(code=script)
     assert proc.returncode == 0 and proc.stdout.endswith("TORCH=False"), proc.stdout + proc.stderr
+
+
+def test_derive_loads_neither_numpy_nor_code_generation_nor_steps():
+    """`matcalc derive` starts fast: numpy, the code generator and the steps load on first use."""
+    script = ("import sys; from matcalc.cli import main; code = main(%r); "
+              "sys.stdout.write('LOADED=' + ','.join(sorted(m for m in ('numpy', 'matcalc.codegen', 'matcalc.derivations') if m in sys.modules))); sys.exit(code)"
+              % (["derive", HOMEWORK, "W1"],))
+    proc = run_module(code=script)
+    assert proc.returncode == 0 and proc.stdout.endswith("LOADED="), proc.stdout + proc.stderr
+
+
+def test_lazily_loaded_names_are_the_functions():
+    """matcalc.compile is a function, loaded on first use, and listed by dir()."""
+    import matcalc
+    assert callable(matcalc.compile) and callable(matcalc.evaluate) and callable(matcalc.check)
+    assert {"compile", "evaluate", "check"} <= set(dir(matcalc))
+    with pytest.raises(AttributeError):
+        matcalc.no_such_name

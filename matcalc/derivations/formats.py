@@ -24,7 +24,7 @@ from .identities import identity, vec_identity
 from .linebreak import break_formula, visible as _visible
 from .lines import lines, term_expr
 from .vec_steps import vec_line_expr
-from .printers import STYLES
+from ..printing.differentials import STYLES
 
 FORMATS = ("text", "latex", "markdown", "html")
 WIDTH = 100          # text lines longer than this wrap between terms

@@ -22,7 +22,7 @@ from ..ir.expr import Expr, const, is_zero, var, walk
 from ..ir.operator import REGISTRY
 from ..simplify import simplify
 from ..simplify.normal import scaled, split
-from .printers import STYLES, differentials_last
+from ..printing.differentials import STYLES, differentials_last
 
 __all__ = ["identity", "vec_identity", "VEC_FORMS", "TRACE_FORMS", "trace_form_of", "is_plumbing", "FUSED"]
 

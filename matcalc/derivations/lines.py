@@ -25,7 +25,7 @@ from ..ir.expr import Expr, call, const, ones, replace, var
 from ..ir.operator import operator
 from ..simplify import simplify
 from .identities import FUSED, is_plumbing, trace_form_of
-from .printers import differentials_last
+from ..printing.differentials import differentials_last
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from ..ir.expr import Expr, deep, walk
 from ..printing import intermediates
 from ..simplify import simplify
 from .identities import identity
-from .printers import plain_symbol
+from ..printing.differentials import plain_symbol
 
 __all__ = ["Step", "Derivation", "derivation", "derivation_of", "summary"]
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import weakref
 
 from ..errors import REPORT_BUGS, InternalError, ShapeError, UnknownNameError, did_you_mean
 from ..ir.dims import SCALAR, DimProduct, ShapeClash, dim_factors, dim_names, dim_product, show_shape
-from ..ir.expr import Expr, const, dim, var
+from ..ir.expr import Expr, const, dim, var, walk
 from ..ir.operator import lookup_function, operator
 from .parse import Syntax, parse
 
@@ -270,18 +271,16 @@ class _Inference:
         return dim_product(coef, *(labels.setdefault(r, r.label) if isinstance(r, DimVar) else r for r in factors))
 
 
-def _postorder(root: Syntax):
-    """Each node once, arguments first (a program's definitions are shared nodes)."""
-    out, seen, stack = [], set(), [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            out.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((a, False) for a in reversed(node.args))
-    return out
+_POSTORDERS: "weakref.WeakKeyDictionary[Syntax, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _postorder(root: Syntax) -> tuple:
+    """Each node once, arguments first (a program's definitions are shared nodes).  Inference and
+    the question's checks each go over the tree: it is ordered once per parse."""
+    order = _POSTORDERS.get(root)
+    if order is None:
+        order = _POSTORDERS[root] = tuple(walk(root))   # walk needs only .args and identity
+    return order
 
 
 def _constructor_dims(root: Syntax) -> set:

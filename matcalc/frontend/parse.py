@@ -93,25 +93,39 @@ def _nests(child) -> bool:
     return isinstance(child, lark.Tree) and child.data in _UNBRACKETED
 
 
+# The parser keeps every token (tables.OPTIONS), so a node's span runs from its first token to its
+# last, brackets and operator symbols included; Lark's propagate_positions did the same at twice
+# the parsing time.  Only names and numbers become nodes; the rest is punctuation.
+_VALUES = frozenset({"NAME", "NUMBER"})
+_GROUPS = frozenset({"atom", "unary"})   # ( sum ) and + unary: the inner node, with its own span
+
+
 def _to_syntax(tree, text: str) -> Syntax:
-    """Convert lark's tree bottom-up without recursion (deep input must not overflow)."""
-    done: dict[int, Syntax] = {}
-    stack = [(tree, 0, False)]
+    """Convert lark's tree bottom-up without recursion (deep input must not overflow).
+
+    `values` holds (node or None for punctuation, start, end) of what is converted so far; a
+    tree takes its children's values off the top."""
+    values: list = []
+    stack = [(tree, 0)]
     while stack:
-        node, depth, expanded = stack.pop()
-        if depth > MAX_DEPTH:
+        node, depth = stack.pop()
+        if depth < 0:   # the children are done: they are the last len(children) values
+            n = len(node.children)
+            kids = values[-n:]
+            del values[-n:]
+            where = kids[0][1], kids[-1][2]
+            args = [k[0] for k in kids if k[0] is not None]
+            done = args[0] if node.data in _GROUPS else _node(node.data, args, where, text)
+            values.append((done, *where))
+        elif isinstance(node, lark.Token):
+            values.append((_token(node, text) if node.type in _VALUES else None, node.start_pos, node.end_pos))
+        elif depth > MAX_DEPTH:
             raise LimitError(f"expression nested deeper than {MAX_DEPTH} levels (of unary minus, powers "
                              f"or transposes without brackets)")
-        if isinstance(node, lark.Token):
-            done[id(node)] = _token(node, text)
-            continue
-        if not expanded:
-            stack.append((node, depth, True))
-            stack.extend((c, depth + _nests(c), False) for c in node.children if c is not None)
-            continue
-        kids = [done.pop(id(c)) for c in node.children if c is not None]
-        done[id(node)] = _node(node, kids, text)
-    return done[id(tree)]
+        else:
+            stack.append((node, -1))
+            stack.extend((c, depth + _nests(c)) for c in reversed(node.children))
+    return values[0][0]
 
 
 def _token(tok: lark.Token, text: str) -> Syntax:
@@ -122,25 +136,21 @@ def _token(tok: lark.Token, text: str) -> Syntax:
             raise ParseError(f"the number {tok.value} is too large (float64 holds up to 1.8e308)",
                              text, tok.start_pos, tok.end_pos)
         return Syntax("const", attr=value, **span)
-    return Syntax("name", attr=str(tok.value), **span)  # POW tokens are dropped by _node
+    return Syntax("name", attr=str(tok.value), **span)
 
 
-def _node(tree: lark.Tree, kids: list, text: str) -> Syntax:
-    rule = tree.data
-    meta = tree.meta
-    span = dict(start=meta.start_pos, end=meta.end_pos, text=text)
+def _node(rule: str, kids: list, where: tuple, text: str) -> Syntax:
+    span = dict(start=where[0], end=where[1], text=text)
     if rule == "number":
         return kids[0]
     if rule == "name":
         return Syntax("var", attr=kids[0].attr, **span)
-    if rule == "pow":
-        return Syntax("pow", (kids[0], kids[2]), **span)
     if rule == "call":
         return _call(kids[0], kids[1:], span)
     if rule == "definition":
         return _definition(kids[0], kids[1], span)
     if rule == "program":
-        return _program(kids)
+        return _program(kids) if len(kids) > 1 else kids[0]
     return Syntax(str(rule), tuple(kids), **span)
 
 

@@ -22,7 +22,7 @@ import lark
 from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
-OPTIONS = dict(parser="lalr", propagate_positions=True, maybe_placeholders=False)
+OPTIONS = dict(parser="lalr", keep_all_tokens=True, maybe_placeholders=False)
 
 
 def _read(name: str) -> str:

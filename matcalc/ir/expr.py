@@ -24,6 +24,29 @@ __all__ = ["Expr", "var", "const", "dim", "ones", "zeros", "eye", "call", "lift"
            "walk", "variables", "size", "replace", "deep", "deep_recursion", "SCALAR", "Dim", "Shape"]
 
 
+class _Entry(weakref.ref):
+    """The intern table's weak reference to a node, which forgets its key when the node dies."""
+
+    __slots__ = ("key",)
+
+    def __new__(cls, node, key):
+        entry = super().__new__(cls, node, _forget)
+        entry.key = key
+        return entry
+
+    def __init__(self, node, key):
+        super().__init__(node, _forget)
+
+
+_INTERNED: "dict[tuple, _Entry]" = {}
+_ITSELF = object()   # what Expr.cached stores for an analysis whose value is the node itself
+
+
+def _forget(entry: _Entry) -> None:
+    if _INTERNED.get(entry.key) is entry:
+        del _INTERNED[entry.key]
+
+
 class Expr:
     """An interned expression node: op (str), args (tuple of Expr), attr, shape.
 
@@ -31,33 +54,35 @@ class Expr:
     `dim`, a static parameter (the axis of `sum(X, 0)`), or None.
     """
 
-    __slots__ = ("op", "args", "attr", "shape", "_hash", "_facts", "__weakref__")
-    _interned: "weakref.WeakValueDictionary[tuple, Expr]" = weakref.WeakValueDictionary()
+    # Equality is identity and the hash is object's own (a C slot, no Python call): a node is interned,
+    # so equal structure is the same object.
+    __slots__ = ("op", "args", "attr", "shape", "_facts", "__weakref__")
 
     def __new__(cls, op: str, args: tuple = (), attr=None, shape: Shape | None = None):
+        # A node with arguments is known by (op, args, attr): its shape follows from them, and is
+        # worked out only for a new node.  A leaf (X, ones(m, n)) is known by its shape as well.
+        if args:
+            key = (op, args, attr)
+        else:
+            key = (op, args, attr, shape if shape is not None else _shape_of(op, args, attr))
+        entry = _INTERNED.get(key)
+        node = entry() if entry is not None else None
+        if node is not None:
+            return node
         if shape is None:
-            record = REGISTRY.get(op)
-            if record is None:
-                raise MissingRule(f"no operator `{op}` in the registry")
-            if not record.arity_ok(len(args)):
-                raise TypeError(f"{op} takes {record.arity or 'two or more'} arguments, got {len(args)}")
-            shape = record.shape_rule(ConcreteDims, tuple(a.shape for a in args), attr)
-        key = (op, args, attr, shape)
-        node = cls._interned.get(key)
-        if node is None:
-            node_built()   # the call's node budget: a LimitError instead of unbounded work
-            node = object.__new__(cls)
-            node.op, node.args, node.attr, node.shape = op, args, attr, shape
-            node._hash = hash(key)
-            node._facts = None
-            cls._interned[key] = node
+            shape = key[3] if not args else _shape_of(op, args, attr)
+        node = object.__new__(cls)
+        node.op, node.args, node.attr, node.shape = op, args, attr, shape
+        node._facts = None
+        node_built(node)   # the call's node budget: a LimitError instead of unbounded work
+        mine = _Entry(node, key)
+        entry = _INTERNED.setdefault(key, mine)   # two threads building one node get the same one
+        if entry is not mine:
+            other = entry()
+            if other is not None:
+                return other
+            _INTERNED[key] = mine   # the entry of a node that died in a cycle, not yet collected
         return node
-
-    def __hash__(self):
-        return self._hash
-
-    def __eq__(self, other):
-        return self is other
 
     def __reduce__(self):
         return (Expr, (self.op, self.args, self.attr, self.shape))
@@ -79,10 +104,13 @@ class Expr:
         if facts is None:
             facts = self._facts = {}
         try:
-            return facts[key]
+            value = facts[key]
         except KeyError:
-            value = facts[key] = compute(self)
+            value = compute(self)
+            # a node that held itself would be a reference cycle, freed only by the cycle collector
+            facts[key] = _ITSELF if value is self else value
             return value
+        return self if value is _ITSELF else value
 
     # -- properties
     @property
@@ -136,6 +164,15 @@ class Expr:
         return Expr("transpose", (self,))
 
 
+def _shape_of(op: str, args: tuple, attr) -> Shape:
+    record = REGISTRY.get(op)
+    if record is None:
+        raise MissingRule(f"no operator `{op}` in the registry")
+    if not record.arity_ok(len(args)):
+        raise TypeError(f"{op} takes {record.arity or 'two or more'} arguments, got {len(args)}")
+    return record.shape_rule(ConcreteDims, tuple(a.shape for a in args), attr)
+
+
 def var(name: str, shape: Shape) -> Expr:
     return Expr("var", (), name, tuple(shape))
 
@@ -187,19 +224,27 @@ def is_one(e: Expr) -> bool:
 
 
 def walk(root: Expr) -> list:
-    """Every node reachable from root once, children before parents (no recursion)."""
-    seen, order, stack = set(), [], [(root, False)]
+    """Every node reachable from root once, children before parents (no recursion).
+    Any node type with `args` and identity hashing will do (the front end walks its syntax trees)."""
+    seen, order, stack = set(), [], [root]
+    push, pop, visit, emit = stack.append, stack.pop, seen.add, order.append
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+        node = pop()
+        if node is _FINISHED:   # the node under the marker has had all its arguments emitted
+            emit(pop())
             continue
         if node in seen:
             continue
-        seen.add(node)
-        stack.append((node, True))
-        stack.extend((a, False) for a in reversed(node.args) if a not in seen)
+        visit(node)
+        push(node)
+        push(_FINISHED)
+        for a in reversed(node.args):
+            if a not in seen:
+                push(a)
     return order
+
+
+_FINISHED = object()
 
 
 def variables(root: Expr) -> dict:

@@ -76,7 +76,7 @@ def limits(time: float | None = None, nodes: int | None = None, text: int | None
 
 class Budget:
     """What is left of one call's limits; `stage` names the work under way for the messages."""
-    __slots__ = ("limits", "deadline", "nodes", "text", "stage")
+    __slots__ = ("limits", "deadline", "nodes", "text", "stage", "built")
 
     def __init__(self, lim: Limits):
         self.limits = lim
@@ -84,13 +84,17 @@ class Budget:
         self.nodes = 0
         self.text = 0
         self.stage = "the derivation"
+        # Every node the call builds lives until the call ends, with its cached analyses: a rewrite
+        # the simplifier proposes and drops is often proposed again.  Then they go, all at once.
+        self.built: list = []
 
     def check_time(self, stage: str | None = None) -> None:
         if clock.perf_counter() > self.deadline:
             raise LimitError(f"{stage or self.stage} took longer than the time limit of {self.limits.time:g} s "
                              f"({self.limits.how_to_raise('time')})")
 
-    def node_built(self) -> None:
+    def node_built(self, node) -> None:
+        self.built.append(node)
         self.nodes += 1
         if self.nodes > self.limits.nodes:
             raise LimitError(f"{self.stage} built more than {self.limits.nodes:,} expression nodes "
@@ -108,11 +112,16 @@ class Budget:
             self.check_time("printing")
 
 
-def node_built() -> None:
-    """Charge one new expression node to the current call (Expr calls it)."""
+def node_built(node) -> None:
+    """Charge one new expression node to the current call, which keeps it to its end (Expr calls it)."""
     budget = _BUDGET.get()
     if budget is not None:
-        budget.node_built()
+        budget.node_built(node)
+
+
+def current_budget() -> "Budget | None":
+    """The budget of the public call under way (None outside one): a printer charges it directly."""
+    return _BUDGET.get()
 
 
 def printed(n: int) -> None:

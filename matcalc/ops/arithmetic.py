@@ -38,12 +38,13 @@ def _partials(y: Expr, combine) -> tuple:
     shared prefixes and suffixes it costs O(n) nodes for all i together, not O(n²).
     """
     def build(node):
+        # not the product of all the arguments: that is y itself, and y holding itself would be a cycle
         prefixes, suffixes = [None], [None]
-        for a in node.args:
+        for a in node.args[:-1]:
             prefixes.append(a if prefixes[-1] is None else combine(prefixes[-1], a))
-        for a in reversed(node.args):
+        for a in reversed(node.args[1:]):
             suffixes.append(a if suffixes[-1] is None else combine(a, suffixes[-1]))
-        return prefixes, suffixes[::-1]
+        return prefixes, [None] + suffixes[::-1]
     return y.cached(("partials", combine), build)
 
 

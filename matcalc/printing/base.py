@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..ir.expr import Expr
-from ..ir.limits import printed
+from ..ir.limits import current_budget
 from ..ir.operator import ATOM, POSTFIX, POWER, PREFIX, PRODUCT, REGISTRY, SUM
 
 __all__ = ["Printer", "precedence", "shown", "format_number", "ATOM", "SUM", "PRODUCT", "PREFIX", "POWER", "POSTFIX"]
@@ -33,7 +33,11 @@ def shown(e: Expr, style: str) -> Expr:
 
 def precedence(e: Expr, style: str = "text") -> int:
     """How tightly e binds when printed in `style` (a negative constant binds like a negation)."""
-    e = shown(e, style)
+    return binding_of_view(shown(e, style))
+
+
+def binding_of_view(e: Expr) -> int:
+    """How tightly a node already in its shown form binds."""
     if e.op == "const":
         return PREFIX if e.value < 0 else ATOM
     record = REGISTRY.get(e.op)
@@ -72,38 +76,68 @@ class Printer:
         self.memo: dict = {}        # strings of shared nodes only: a tree's partial strings are not kept
         self.shared: set = set()
         self.roots: set = set()
+        self.methods: dict = {}     # op -> its print_<op> method, or None: the record lays it out
+        self.views: dict = {}       # node -> the node shown for it; each asked for many times
+        self.precedences: dict = {}
+        self.budget = current_budget()   # the call's text budget: each partial string is built once
 
     def doprint(self, e: Expr, top: bool = True) -> str:
-        if not top and e in self.names:
-            return self.name(self.names[e])
-        if top and e not in self.roots:
+        if not top:
+            if e in self.names:
+                return self.name(self.names[e])
+        elif e not in self.roots:
             self.roots.add(e)
             self.shared |= shared_nodes(e, self.names)
-        key = (e, top)
-        text = self.memo.get(key)
-        if text is None:
-            view = shown(e, self.style)
-            method = getattr(self, f"print_{view.op}", None)
-            text = method(view) if method is not None else self.print_from_record(view)
-            printed(len(text))   # the call's text budget: each partial string is built once
-            if e in self.shared:
-                self.memo[key] = text
+        remembered = e in self.shared
+        if remembered:
+            text = self.memo.get((e, top))
+            if text is not None:
+                return text
+        view = self.views.get(e) or self.view(e)
+        self.views[view] = view   # the methods ask again about the node they are given
+        op = view.op
+        try:
+            method = self.methods[op]
+        except KeyError:   # the class's function: a bound method kept on self would be a reference cycle
+            method = self.methods[op] = getattr(type(self), f"print_{op}", None)
+        text = method(self, view) if method is not None else self.print_from_record(view)
+        if self.budget is not None:
+            self.budget.printed(len(text))
+        if remembered:
+            self.memo[(e, top)] = text
         return text
+
+    def bodies(self, exprs: list) -> list:
+        """Each expression written out (a named one by its body, not its name), with one memo for all."""
+        return [self.doprint(e) for e in exprs]
 
     def sub(self, e: Expr) -> str:
         return self.doprint(e, top=False)
 
+    def view(self, e: Expr) -> Expr:
+        """shown(e, self.style), once per node."""
+        v = self.views.get(e)
+        if v is None:
+            v = self.views[e] = shown(e, self.style)
+        return v
+
     def prec(self, e: Expr) -> int:
+        p = self.precedences.get(e)
+        if p is None:
+            p = self.precedences[e] = self._binding(e)
+        return p
+
+    def _binding(self, e: Expr) -> int:
         if e in self.names:
             return ATOM
         if e.op == "neg" and self.prec(e.args[0]) == PRODUCT:
             return PRODUCT   # -a*b is printed bare: it binds like the product it is
         if e.op == "inv" and self.inverse_as_superscript:
             return POSTFIX
-        return precedence(e, self.style)
+        return binding_of_view(self.view(e))
 
     def parenthesize(self, e: Expr, needs: bool) -> str:
-        s = self.sub(e)
+        s = self.doprint(e, False)
         return self.paren(s) if needs else s
 
     # -- functions, from the operator's record
@@ -132,10 +166,10 @@ class Printer:
     # -- binary and n-ary operators
     def operands(self, e: Expr) -> list:
         """The operand strings of an infix node, with the parentheses each needs."""
-        p = precedence(e, self.style)
+        p = binding_of_view(self.view(e))
         first, rest = e.args[0], e.args[1:]
         fp = self.prec(first)
-        first_needs = fp < p or (fp == p and p == PRODUCT and self._mixed(shown(first, self.style).op, e.op)
+        first_needs = fp < p or (fp == p and p == PRODUCT and self._mixed(self.view(first).op, e.op)
                                  and not _coefficient_led(first)
                                  and not (e.op == "div" and e.args[1].is_scalar))
         out = [self.parenthesize(first, first_needs)]
@@ -168,7 +202,7 @@ class Printer:
         """Is e's k-th operand `right` printed bare: a op (b op2 c) == a op b op2 c?"""
         if right in self.names:
             return True
-        right = shown(right, self.style)
+        right = self.view(right)
         if e.op == "add":
             return right.op == "add"
         if e.op == "matmul":

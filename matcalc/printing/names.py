@@ -25,14 +25,6 @@ CHUNK_DEPTH = 24     # operators nested in one definition, at most
 UNNAMED = frozenset({"tuple", "transpose", "neg"})   # a name for A' or -A would hide too little
 
 
-def _small_sizes(nodes: list) -> dict:
-    """Tree size of each node, capped (a DAG's tree size can be exponential)."""
-    size: dict = {}
-    for n in nodes:
-        size[n] = 0 if n.op == "const" else min(MIN_NAMED_SIZE, 1 + sum(size[a] for a in n.args))
-    return size
-
-
 def family(n: Expr) -> str:
     """The letter of n's family of names."""
     record = REGISTRY.get(n.op)
@@ -49,16 +41,20 @@ def intermediates(roots: list, forward: Optional[Expr] = None, taken=()) -> list
     uses: dict[Expr, int] = {}
     forward_parent: dict[Expr, bool] = {}
     fwd = set(walk(forward)) if forward is not None else set()
+    size: dict[Expr, int] = {}   # tree size, capped (a DAG's tree size can be exponential)
     for node in nodes:
+        below = 1
+        in_forward = node in fwd
         for a in node.args:
             uses[a] = uses.get(a, 0) + 1
-            if node not in fwd:
+            below += size[a]
+            if not in_forward:
                 forward_parent[a] = True
+        size[node] = 0 if node.op == "const" else min(MIN_NAMED_SIZE, below)
     for node in reversed(nodes):   # parents first: a shared A' shares the A it transposes
         if node.op in UNNAMED and uses.get(node, 0) >= 2:
             for a in node.args:
                 uses[a] = max(uses.get(a, 0), 2)
-    size = _small_sizes(nodes)
     chosen = {n for n in nodes
               if size[n] >= MIN_NAMED_SIZE and n not in roots and n.op not in UNNAMED
               and (uses.get(n, 0) >= 2 or (n in fwd and n is not forward and forward_parent.get(n)
@@ -74,8 +70,13 @@ def _name_deep_chains(nodes: list, chosen: set, roots: list) -> None:
     2L brackets deep; in pieces it reads as backprop does, and parses back.
     """
     depth: dict[Expr, int] = {}
+    roots = set(roots)
     for n in nodes:
-        d = 1 + max((0 if a in chosen else depth[a] for a in n.args), default=0)
+        d = 0
+        for a in n.args:
+            if a not in chosen and depth[a] > d:
+                d = depth[a]
+        d += 1
         if d > CHUNK_DEPTH and n not in roots and n.op not in UNNAMED:
             chosen.add(n)
         depth[n] = d

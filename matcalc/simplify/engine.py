@@ -22,7 +22,6 @@ True
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Optional
 
 from ..errors import InternalError
@@ -42,7 +41,7 @@ class SimplifyBug(InternalError):
     """A rewrite changed a node's shape: a bug in a rule, never the user's fault."""
 
 
-def simplify(root: Expr, fired: Optional[Counter] = None) -> Expr:
+def simplify(root: Expr, fired: Optional["Counter"] = None) -> Expr:
     """The normal form of root with every rule applied; `fired` counts the rules that were kept."""
     key = ("simplified", symmetric_variables())
     done = _done(root, key)
@@ -61,35 +60,51 @@ def simplify(root: Expr, fired: Optional[Counter] = None) -> Expr:
     return _done(root, key)
 
 
+# Most nodes simplify to themselves.  Caching a node in its own facts would make it a reference cycle,
+# which only the cyclic collector frees (a full scan of the heap after each call): it caches this instead.
+_ITSELF = object()
+
+
 def _done(node: Expr, key) -> Optional[Expr]:
     facts = node._facts
-    return None if facts is None else facts.get(key)
+    if facts is None:
+        return None
+    value = facts.get(key)
+    return node if value is _ITSELF else value
 
 
 def _store(node: Expr, result: Expr, key) -> None:
-    node.cached(key, lambda n: result)
-    result.cached(key, lambda n: result)
+    for n in (node, result):
+        value = _ITSELF if n is result else result
+        if n._facts is None:
+            n._facts = {key: value}
+        else:
+            n._facts.setdefault(key, value)
 
 
 def _plan(root: Expr, key):
     """Nodes below root not yet simplified, children first; and the inner nodes of chains."""
-    order, seen, parents, stack = [], set(), Counter(), [(root, False)]
+    order, seen, parents, stack = [], set(), {}, [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+        node = stack.pop()
+        if node is _EXPANDED:   # the node under the marker has had its arguments ordered
+            order.append(stack.pop())
             continue
         if node in seen or _done(node, key) is not None:
             continue
         seen.add(node)
-        stack.append((node, True))
+        stack.append(node)
+        stack.append(_EXPANDED)
         for a in node.args:
-            parents[a] += 1
-            stack.append((a, False))
+            parents[a] = parents.get(a, 0) + 1
+            stack.append(a)
     parent_op = {a: n.op for n in order for a in n.args}
     inner = {n for n in order if n is not root and n.op in FAMILY and parents[n] == 1
              and FAMILY.get(parent_op.get(n)) is FAMILY[n.op]}
     return order, inner
+
+
+_EXPANDED = object()
 
 
 def _gather(node: Expr, inner: set, key) -> list:

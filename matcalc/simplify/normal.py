@@ -42,7 +42,9 @@ __all__ = ["split", "power", "make_sum", "make_product", "make_pow", "make_chain
 # --------------------------------------------------------------- analyses
 def split(e: Expr):
     """(c, rest) with e = c * rest; rest is None when e is the number c."""
-    return e.cached("split", split_coefficient)
+    if e.op == "mul" and e.args[0].op == "const":
+        return e.cached("split", split_coefficient)   # builds the rest: worth keeping
+    return split_coefficient(e)   # (1, e) or (c, None): caching (1, e) on e would be a reference cycle
 
 
 def power(e: Expr):

@@ -32,11 +32,8 @@ def digest(e: Expr) -> int:
 
 
 def _digest(e: Expr) -> int:
-    h = hashlib.blake2b(digest_size=8)
-    h.update(f"{e.op}|{e.attr!r}|{e.shape!r}".encode())
-    for a in e.args:
-        h.update(digest(a).to_bytes(8, "little"))
-    return int.from_bytes(h.digest(), "little")
+    data = f"{e.op}|{e.attr!r}|{e.shape!r}".encode() + b"".join(digest(a).to_bytes(8, "little") for a in e.args)
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
 def leading_name(e: Expr) -> str:

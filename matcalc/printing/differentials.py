@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 
 from ..ir.expr import Expr
-from ..printing.base import ATOM, POWER, precedence
-from ..printing.latex import LatexPrinter, juxtapose, latex_name
-from ..printing.text import TextPrinter
-from ..printing.unicode import UnicodeMath, unicode_name
+from .base import ATOM, POWER, precedence
+from .latex import LatexPrinter, juxtapose, latex_name
+from .text import TextPrinter
+from .unicode import UnicodeMath, unicode_name
 
 __all__ = ["STYLES", "Style", "plain_symbol", "differentials_last"]
 
