@@ -116,7 +116,25 @@ class Pattern:
         return env
 
     def _match_multiset(self, patterns: tuple, items: tuple, env: dict):
-        """Every way to match each pattern to a distinct item: (env, the items left over)."""
+        """Every way to match each pattern to a distinct item: (env, the items left over).
+
+        Backtracking tries each item for each pattern: on a product of n factors that is n² work
+        per rule (a 1,500-deep nest of exp is one product of 1,500 exp factors).  So the operators
+        the patterns need are counted against the items first, and the pattern whose operator is
+        rarest among the items is matched first."""
+        have: dict = {}
+        for item in items:
+            have[item.op] = have.get(item.op, 0) + 1
+        need: dict = {}
+        for p in patterns:
+            if p.op not in ("var", "dim"):
+                need[p.op] = need.get(p.op, 0) + 1
+        if any(have.get(op, 0) < k for op, k in need.items()):
+            return iter(())
+        ordered = tuple(sorted(patterns, key=lambda p: have.get(p.op, len(items) + 1)))
+        return self._assign(ordered, items, env)
+
+    def _assign(self, patterns: tuple, items: tuple, env: dict):
         if not patterns:
             yield env, list(items)
             return
@@ -126,7 +144,7 @@ class Pattern:
                 continue
             found = self._match(first, item, env)
             if found is not None:
-                yield from self._match_multiset(rest, items[:k] + items[k + 1:], found)
+                yield from self._assign(rest, items[:k] + items[k + 1:], found)
 
     # -- building the right side
     def _build(self, p: Expr, env: dict) -> Expr:
