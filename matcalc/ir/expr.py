@@ -112,6 +112,18 @@ class Expr:
             return value
         return self if value is _ITSELF else value
 
+    def known(self, key):
+        """The analysis `key` of this node if one was stored, else None."""
+        facts = self._facts
+        value = None if facts is None else facts.get(key)
+        return self if value is _ITSELF else value
+
+    def remember(self, key, value) -> None:
+        """Store the analysis `key` unless it is known already (the first answer stays)."""
+        if self._facts is None:
+            self._facts = {}
+        self._facts.setdefault(key, _ITSELF if value is self else value)
+
     # -- properties
     @property
     def is_scalar(self) -> bool:

@@ -27,7 +27,7 @@ import time as clock
 
 from ..errors import InternalError, LimitError, MatcalcError, UsageError
 
-__all__ = ["Limits", "limits", "current_limits", "entry_point", "stage", "node_built", "printed",
+__all__ = ["Limits", "limits", "current_limits", "entry_point", "stage", "node_built", "current_budget",
            "check_elements", "deep_recursion", "RECURSION_LIMIT"]
 
 
@@ -76,12 +76,11 @@ def limits(time: float | None = None, nodes: int | None = None, text: int | None
 
 class Budget:
     """What is left of one call's limits; `stage` names the work under way for the messages."""
-    __slots__ = ("limits", "deadline", "nodes", "text", "stage", "built")
+    __slots__ = ("limits", "deadline", "text", "stage", "built")
 
     def __init__(self, lim: Limits):
         self.limits = lim
         self.deadline = clock.perf_counter() + lim.time
-        self.nodes = 0
         self.text = 0
         self.stage = "the derivation"
         # Every node the call builds lives until the call ends, with its cached analyses: a rewrite
@@ -94,12 +93,12 @@ class Budget:
                              f"({self.limits.how_to_raise('time')})")
 
     def node_built(self, node) -> None:
-        self.built.append(node)
-        self.nodes += 1
-        if self.nodes > self.limits.nodes:
+        built = self.built
+        built.append(node)
+        if len(built) > self.limits.nodes:
             raise LimitError(f"{self.stage} built more than {self.limits.nodes:,} expression nodes "
                              f"({self.limits.how_to_raise('nodes')})")
-        if self.nodes & 1023 == 0:   # the clock is read now and then: it costs more than a node
+        if len(built) & 1023 == 0:   # the clock is read now and then: it costs more than a node
             self.check_time()
 
     def printed(self, n: int) -> None:
@@ -122,13 +121,6 @@ def node_built(node) -> None:
 def current_budget() -> "Budget | None":
     """The budget of the public call under way (None outside one): a printer charges it directly."""
     return _BUDGET.get()
-
-
-def printed(n: int) -> None:
-    """Charge n printed characters to the current call (the printers call it)."""
-    budget = _BUDGET.get()
-    if budget is not None:
-        budget.printed(n)
 
 
 @contextlib.contextmanager

@@ -93,7 +93,7 @@ class Printer:
             text = self.memo.get((e, top))
             if text is not None:
                 return text
-        view = self.views.get(e) or self.view(e)
+        view = self.view(e)
         self.views[view] = view   # the methods ask again about the node they are given
         op = view.op
         try:

@@ -60,26 +60,13 @@ def simplify(root: Expr, fired: Optional["Counter"] = None) -> Expr:
     return _done(root, key)
 
 
-# Most nodes simplify to themselves.  Caching a node in its own facts would make it a reference cycle,
-# which only the cyclic collector frees (a full scan of the heap after each call): it caches this instead.
-_ITSELF = object()
-
-
 def _done(node: Expr, key) -> Optional[Expr]:
-    facts = node._facts
-    if facts is None:
-        return None
-    value = facts.get(key)
-    return node if value is _ITSELF else value
+    return node.known(key)
 
 
 def _store(node: Expr, result: Expr, key) -> None:
-    for n in (node, result):
-        value = _ITSELF if n is result else result
-        if n._facts is None:
-            n._facts = {key: value}
-        else:
-            n._facts.setdefault(key, value)
+    node.remember(key, result)
+    result.remember(key, result)   # a node stores itself as a marker: no reference cycle (ir.expr)
 
 
 def _plan(root: Expr, key):
